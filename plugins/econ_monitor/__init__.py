@@ -1,0 +1,1 @@
+"""Jiaozhou economic-operation monitoring: ingestion, quality gate, alerts and reports."""

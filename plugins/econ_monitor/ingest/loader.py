@@ -1,0 +1,216 @@
+"""Load departmental files into raw tables: one transaction per file, by COPY, idempotent.
+
+- A byte-identical file (same SHA-256) is recorded as `duplicate` and loads nothing.
+- A newer delivery of the same report and period marks the older load `superseded` in the same
+  transaction that loads the new rows, so readers see either the old or the new delivery, never both.
+  Weekly ledgers are keyed by their as-of date, so every week's snapshot is kept.
+- A file that cannot be loaded exactly is `quarantined`: nothing of it lands, a copy of its bytes is
+  kept under the quarantine directory, and the audit row names the row and column at fault.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from econ_monitor.ingest.contracts import Contract
+from econ_monitor.ingest.parse import FileRejected, ParsedFile, parse_file
+
+log = logging.getLogger(__name__)
+
+KNOWN_DEPARTMENTS = ("tjj", "fgj", "gxj", "swj", "kjj", "rsj", "jrb")
+_IGNORED_NAMES = re.compile(r"^(\.|~\$)|\.(tmp|part)$")
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    source_file: str
+    department_code: str
+    status: str  # loaded / duplicate / quarantined
+    report_type: str | None = None
+    period: str | None = None
+    rows: int = 0
+    reason: str | None = None
+    load_id: int | None = None
+    superseded: tuple[int, ...] = ()
+
+    def line(self) -> str:
+        detail = f"{self.rows} rows" if self.status == "loaded" else (self.reason or "")
+        report = f"{self.report_type} {self.period}" if self.report_type else "-"
+        return f"{self.status:<11} {self.source_file}  [{report}]  {detail}"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def landing_files(landing: Path) -> list[Path]:
+    """Every delivered file below the landing root, oldest first, never following a link out of it."""
+    root = landing.resolve()
+    found = []
+    for path in root.rglob("*"):
+        if _IGNORED_NAMES.search(path.name) or not path.is_file():
+            continue
+        found.append(path)
+    return sorted(found, key=lambda p: (p.stat().st_mtime_ns, str(p)))
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^\w.\-]+", "_", name)[-120:] or "file"
+
+
+def _period_label(parsed: ParsedFile) -> str:
+    if parsed.as_of_date:
+        return parsed.as_of_date.isoformat()
+    if parsed.period_year:
+        return f"{parsed.period_year}-{parsed.period_month:02d}"
+    return "?"
+
+
+def _relative(landing_root: Path, path: Path) -> tuple[str, str]:
+    """(source_file as recorded, department_code); raises FileRejected for anything outside a department folder."""
+    resolved = path.resolve()
+    if not resolved.is_relative_to(landing_root):
+        raise FileRejected("the file lies outside the landing directory")
+    relative = resolved.relative_to(landing_root)
+    department = relative.parts[0] if len(relative.parts) > 1 else ""
+    if department not in KNOWN_DEPARTMENTS:
+        raise FileRejected(
+            f"not in a department folder (<landing>/<department>/<file>, departments: {', '.join(KNOWN_DEPARTMENTS)})"
+        )
+    return relative.as_posix(), department
+
+
+def _supersede_key(contract: Contract, department: str, parsed: ParsedFile) -> tuple:
+    if parsed.as_of_date is not None:
+        return (contract.report_type, department, None, None, parsed.as_of_date)
+    return (contract.report_type, department, parsed.period_year, parsed.period_month, None)
+
+
+def _copy_rows(cur: psycopg.Cursor, parsed: ParsedFile, lineage: dict[str, object]) -> int:
+    contract = parsed.contract
+    data_columns = list(parsed.header.positions)
+    if "period" in data_columns:
+        data_columns.remove("period")
+    if contract.key_column == "indicator_name":
+        data_columns.append("is_sub_item")
+    lineage_columns = ["load_id", "source_file", "source_sha256", "source_row"]
+    columns = data_columns + lineage_columns
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier("raw", contract.table), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    count = 0
+    constant = tuple(lineage[name] for name in lineage_columns[:-1])
+    with cur.copy(statement) as copy:
+        for record in parsed.rows:
+            copy.write_row(tuple(record.get(name) for name in data_columns) + constant + (record["source_row"],))
+            count += 1
+    return count
+
+
+def _load(conn: psycopg.Connection, path: Path, source_file: str, department: str, sha: str) -> LoadResult:
+    parsed = parse_file(path, display_name=path.name)
+    contract = parsed.contract
+    if department not in contract.departments:
+        raise FileRejected(f"{contract.title} is not delivered by {department} (expected: {', '.join(contract.departments)})")
+    with conn.transaction(), conn.cursor() as cur:
+        load_id = cur.execute(
+            """INSERT INTO raw.load_audit (department_code, report_type, source_file, source_sha256, file_bytes,
+                   status, header_units)
+               VALUES (%s, %s, %s, %s, %s, 'loaded', %s) RETURNING load_id""",
+            (department, contract.report_type, source_file, sha, path.stat().st_size, Jsonb(parsed.header.units)),
+        ).fetchone()[0]
+        rows = _copy_rows(cur, parsed, {"load_id": load_id, "source_file": source_file, "source_sha256": sha})
+        # The period of a 部门指标报送表 is only known once its rows are read.
+        key = _supersede_key(contract, department, parsed)
+        cur.execute(
+            sql.SQL("UPDATE {} SET period_year = %s, period_month = %s, as_of_date = %s WHERE load_id = %s").format(
+                sql.Identifier("raw", contract.table)
+            ),
+            (parsed.period_year, parsed.period_month, parsed.as_of_date, load_id),
+        )
+        # One delivery of a report and period at a time may change it: later loads wait here.
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (repr(key),))
+        superseded = [
+            row[0]
+            for row in cur.execute(
+                """UPDATE raw.load_audit SET status = 'superseded', superseded_by = %s
+                   WHERE status = 'loaded' AND load_id <> %s AND report_type = %s AND department_code = %s
+                     AND period_year IS NOT DISTINCT FROM %s AND period_month IS NOT DISTINCT FROM %s
+                     AND as_of_date IS NOT DISTINCT FROM %s
+                   RETURNING load_id""",
+                (load_id, load_id, *key),
+            ).fetchall()
+        ]
+        cur.execute(
+            """UPDATE raw.load_audit SET rows_loaded = %s, period_year = %s, period_month = %s, as_of_date = %s
+               WHERE load_id = %s""",
+            (rows, parsed.period_year, parsed.period_month, parsed.as_of_date, load_id),
+        )
+    return LoadResult(source_file, department, "loaded", contract.report_type, _period_label(parsed), rows,
+                      load_id=load_id, superseded=tuple(superseded))
+
+
+def _record(conn: psycopg.Connection, **values) -> int:
+    columns = list(values)
+    statement = sql.SQL("INSERT INTO raw.load_audit ({}) VALUES ({}) RETURNING load_id").format(
+        sql.SQL(", ").join(map(sql.Identifier, columns)), sql.SQL(", ").join(sql.Placeholder() * len(columns))
+    )
+    with conn.transaction():
+        return conn.execute(statement, list(values.values())).fetchone()[0]
+
+
+def ingest_file(conn: psycopg.Connection, landing_root: Path, path: Path, quarantine_dir: Path) -> LoadResult:
+    landing_root = landing_root.resolve()
+    try:
+        source_file, department = _relative(landing_root, path)
+    except FileRejected as exc:
+        source_file, department = path.name, "?"
+        rejection: FileRejected | None = exc
+    else:
+        rejection = None
+    sha = sha256_of(path)
+    seen = conn.execute(
+        "SELECT status, load_id FROM raw.load_audit WHERE source_sha256 = %s AND status <> 'duplicate' ORDER BY load_id LIMIT 1",
+        (sha,),
+    ).fetchone()
+    if seen:
+        # Already loaded, superseded or quarantined: the same bytes change nothing and are not re-reported.
+        _record(conn, department_code=department, source_file=source_file, source_sha256=sha,
+                file_bytes=path.stat().st_size, status="duplicate", reason=f"identical to load {seen[1]} ({seen[0]})")
+        return LoadResult(source_file, department, "duplicate", reason=f"identical to load {seen[1]} ({seen[0]})")
+    if rejection is None:
+        try:
+            return _load(conn, path, source_file, department, sha)
+        except FileRejected as exc:
+            rejection = exc
+    return _quarantine(conn, path, source_file, department, sha, rejection, quarantine_dir)
+
+
+def _quarantine(conn, path: Path, source_file: str, department: str, sha: str, rejection: FileRejected,
+                quarantine_dir: Path) -> LoadResult:
+    quarantine_dir.mkdir(parents=True, exist_ok=True)
+    kept = quarantine_dir / f"{sha[:16]}_{_safe_name(path.name)}"
+    shutil.copyfile(path, kept)
+    reason = f"{source_file}: {rejection}"
+    load_id = _record(conn, department_code=department, source_file=source_file, source_sha256=sha,
+                      file_bytes=path.stat().st_size, status="quarantined", reason=reason,
+                      error_row=rejection.row, error_column=rejection.column, quarantined_path=str(kept))
+    log.warning("quarantined %s", reason)
+    return LoadResult(source_file, department, "quarantined", reason=reason, load_id=load_id)
+
+
+def ingest_landing(conn: psycopg.Connection, landing: Path, quarantine_dir: Path) -> list[LoadResult]:
+    return [ingest_file(conn, landing, path, quarantine_dir) for path in landing_files(landing)]

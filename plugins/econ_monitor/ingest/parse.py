@@ -1,0 +1,263 @@
+"""Recognise a departmental file by its header and turn its rows into typed raw-table rows.
+
+The header is found, not assumed: title rows above it, a two-row header under merged cells and
+footnotes below the data are all normal. Total and subtotal rows (合计, …小计) are recomputable and
+therefore skipped; `#` sub-items are kept and flagged. Anything that cannot be read exactly raises
+`FileRejected` naming the row and the column, and the whole file is quarantined.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Callable, Iterator
+
+from econ_monitor.ingest.contracts import CONTRACTS, Column, Contract, Kind, PeriodSource
+from econ_monitor.ingest.readers import Row, UnreadableFile, read_rows
+from econ_monitor.ingest.values import (
+    CellError,
+    clean_text,
+    find_date,
+    find_period,
+    is_missing,
+    parse_date,
+    parse_integer,
+    parse_number,
+    parse_period,
+    split_header,
+    unit_factor,
+)
+
+HEADER_SEARCH_ROWS = 15
+_TOTAL_ROW = re.compile(r"(合计|小计|总计)$")
+_FOOTNOTE = re.compile(r"^(注|备注|说明|填报|制表|审核|负责人|资料来源|\d+[.、])")
+
+
+class FileRejected(Exception):
+    """The file cannot be loaded exactly; `reason` is written for the department and the data team."""
+
+    def __init__(self, reason: str, row: int | None = None, column: str | None = None):
+        self.reason = reason
+        self.row = row
+        self.column = column
+        where = ", ".join(part for part in (f"row {row}" if row else "", f"column {column!r}" if column else "") if part)
+        super().__init__(f"{where}: {reason}" if where else reason)
+
+
+@dataclass(frozen=True)
+class HeaderMatch:
+    contract: Contract
+    header_rows: int  # 1 or 2
+    last_header_row: int
+    positions: dict[str, int]  # contract target -> cell index
+    labels: dict[str, str]  # contract target -> header text as delivered
+    units: dict[str, str | None]  # contract target -> unit found in the header
+    ignored: tuple[str, ...]
+
+
+@dataclass
+class ParsedFile:
+    contract: Contract
+    header: HeaderMatch
+    period_year: int | None
+    period_month: int | None
+    as_of_date: dt.date | None
+    rows: Iterator[dict[str, object]]
+    skipped_rows: list[int] = field(default_factory=list)
+
+
+def _header_cells(row: list[object]) -> list[tuple[str, str | None]]:
+    return [split_header(cell) if cell is not None else ("", None) for cell in row]
+
+
+def _combine_two_rows(upper: list[object], lower: list[object]) -> list[object]:
+    """A merged upper header cell spans the cells to its right that are empty in the upper row."""
+    combined, current = [], None
+    width = max(len(upper), len(lower))
+    for index in range(width):
+        top = upper[index] if index < len(upper) else None
+        bottom = lower[index] if index < len(lower) else None
+        if top not in (None, ""):
+            current = top
+        if bottom in (None, ""):
+            combined.append(top)
+        else:
+            combined.append(f"{current or ''}{bottom}")
+    return combined
+
+
+def _match_header(contract: Contract, cells: list[object]) -> tuple[dict, dict, dict, list[str]] | None:
+    positions: dict[str, int] = {}
+    labels: dict[str, str] = {}
+    units: dict[str, str | None] = {}
+    ignored: list[str] = []
+    for index, (name, unit) in enumerate(_header_cells(cells)):
+        if not name:
+            continue
+        column = next((c for c in contract.columns if c.target not in positions and c.matches(name)), None)
+        if column is None:
+            ignored.append(name[:40])
+            continue
+        positions[column.target] = index
+        labels[column.target] = str(cells[index]).strip()
+        units[column.target] = unit
+    if all(column.target in positions for column in contract.required):
+        return positions, labels, units, ignored
+    return None
+
+
+def _missing_columns(contract: Contract, cells: list[object]) -> list[str]:
+    names = [name for name, _ in _header_cells(cells) if name]
+    return [c.headers[0] for c in contract.required if not any(c.matches(name) for name in names)]
+
+
+def find_header(rows: list[Row], contracts: tuple[Contract, ...] = CONTRACTS) -> HeaderMatch:
+    best: tuple[int, Contract, list[str]] | None = None
+    for position, (number, cells) in enumerate(rows):
+        candidates = [(1, cells, number)]
+        if position + 1 < len(rows):
+            following_number, following = rows[position + 1]
+            candidates.append((2, _combine_two_rows(cells, following), following_number))
+        for contract in contracts:
+            for header_rows, header_cells, last_row in candidates:
+                matched = _match_header(contract, header_cells)
+                if matched:
+                    positions, labels, units, ignored = matched
+                    return HeaderMatch(contract, header_rows, last_row, positions, labels, units, tuple(ignored))
+            missing = _missing_columns(contract, cells)
+            if best is None or len(missing) < len(best[2]):
+                best = (len(missing), contract, missing)
+    if best is None:
+        raise FileRejected("the file is empty")
+    _, contract, missing = best
+    raise FileRejected(
+        f"no header row found; closest match is {contract.title}, which lacks required column(s): {', '.join(missing)}"
+    )
+
+
+def _period_from_text(contract: Contract, texts: list[str]) -> tuple[int | None, int | None, dt.date | None]:
+    for text in texts:
+        if contract.period_source is PeriodSource.DATE_FROM_TITLE:
+            found = find_date(text)
+            if found:
+                return found.year, found.month, found
+        else:
+            period = find_period(text)
+            if period:
+                return period[0], period[1], None
+    return None, None, None
+
+
+def _converter(column: Column, header_unit: str | None) -> Callable[[object], object]:
+    if column.kind is Kind.TEXT:
+        return clean_text
+    if column.kind is Kind.DATE:
+        return parse_date
+    if column.kind is Kind.PERIOD:
+        return parse_period
+    if column.kind is Kind.INTEGER:
+        return parse_integer
+    if column.unit is None or header_unit in (None, "", "%"):
+        if column.unit is not None and not header_unit:
+            raise FileRejected(f"the header gives no unit; expected one such as ({column.unit})", column=column.headers[0])
+        return parse_number
+    try:
+        factor = unit_factor(header_unit, column.unit)
+    except CellError as exc:
+        raise FileRejected(str(exc), column=column.headers[0]) from exc
+    if factor == 1:
+        return parse_number
+
+    def scaled(value: object) -> Decimal | None:
+        number = parse_number(value)
+        return None if number is None else number * factor
+
+    return scaled
+
+
+def _is_skippable(cells: list[object], key_value: object) -> bool:
+    """Blank lines, footnotes (one text cell) and total/subtotal rows carry no data of their own."""
+    filled = [cell for cell in cells if not is_missing(cell)]
+    if not filled:
+        return True
+    texts = [clean_text(cell) or "" for cell in filled if isinstance(cell, str)]
+    if any(_TOTAL_ROW.search(text) for text in texts):
+        return True
+    if len(filled) == 1 and isinstance(filled[0], str) and (key_value is None or _FOOTNOTE.match(texts[0])):
+        return True
+    return bool(texts) and bool(_FOOTNOTE.match(texts[0])) and len(filled) <= 2 and is_missing(key_value)
+
+
+def parse_file(path: Path, display_name: str | None = None) -> ParsedFile:
+    """Recognise the file and return its rows as a lazy iterator (the data is not read yet)."""
+    try:
+        stream = read_rows(path)
+        head = list(itertools.islice(stream, HEADER_SEARCH_ROWS + 1))
+    except UnreadableFile as exc:
+        raise FileRejected(str(exc)) from exc
+    if not any(any(not is_missing(cell) for cell in cells) for _, cells in head):
+        raise FileRejected("the file is empty")
+    header = find_header(head)
+    contract = header.contract
+    titles = [str(cell) for number, cells in head if number < header.last_header_row - header.header_rows + 1 for cell in cells if cell]
+    year, month, as_of = _period_from_text(contract, [*titles, display_name or path.name])
+    if contract.period_source is not PeriodSource.MONTH_FROM_COLUMN and year is None:
+        what = "as-of date (截至…)" if contract.period_source is PeriodSource.DATE_FROM_TITLE else "reporting period (e.g. 2025年1-9月)"
+        raise FileRejected(f"no {what} in the title rows or the file name")
+
+    converters = {target: _converter(contract.column(target), header.units.get(target)) for target in header.positions}
+    remaining = [row for row in head if row[0] > header.last_header_row]
+    parsed = ParsedFile(contract, header, year, month, as_of, iter(()))
+    parsed.rows = _typed_rows(parsed, itertools.chain(remaining, stream), converters)
+    return parsed
+
+
+def _typed_rows(parsed: ParsedFile, rows: Iterator[Row], converters: dict[str, Callable]) -> Iterator[dict[str, object]]:
+    contract, header = parsed.contract, parsed.header
+    key_index = header.positions[contract.key_column]
+    period_column = "period" if "period" in header.positions else None
+    data_rows = 0
+    try:
+        for number, cells in rows:
+            key_raw = cells[key_index] if key_index < len(cells) else None
+            if _is_skippable(cells, None if is_missing(key_raw) else key_raw):
+                parsed.skipped_rows.append(number)
+                continue
+            record: dict[str, object] = {"source_row": number}
+            for target, index in header.positions.items():
+                raw = cells[index] if index < len(cells) else None
+                try:
+                    record[target] = converters[target](raw)
+                except CellError as exc:
+                    raise FileRejected(str(exc), row=number, column=header.labels[target]) from exc
+            key = record[contract.key_column]
+            if key is None:
+                raise FileRejected("a data row without its key value", row=number, column=header.labels[contract.key_column])
+            if contract.key_column == "indicator_name" and isinstance(key, str) and key.startswith("#"):
+                record["indicator_name"] = key.lstrip("#").strip()
+                record["is_sub_item"] = True
+            elif contract.key_column == "indicator_name":
+                record["is_sub_item"] = False
+            if period_column:
+                period = record.pop(period_column)
+                if period is None:
+                    raise FileRejected("reporting period is empty", row=number, column=header.labels[period_column])
+                if parsed.period_year is None:
+                    parsed.period_year, parsed.period_month = period
+                elif (parsed.period_year, parsed.period_month) != period:
+                    raise FileRejected(
+                        f"period {period[0]}-{period[1]:02d} differs from {parsed.period_year}-{parsed.period_month:02d} "
+                        "in earlier rows: one file reports one period",
+                        row=number,
+                        column=header.labels[period_column],
+                    )
+            data_rows += 1
+            yield record
+    except UnreadableFile as exc:
+        raise FileRejected(str(exc)) from exc
+    if data_rows == 0:
+        raise FileRejected("the file has a header but no data rows")

