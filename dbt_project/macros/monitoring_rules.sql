@@ -1,0 +1,59 @@
+{#- Time progress (时序进度): month m of monthly or quarterly data is m/12; a weekly ledger's as-of date is
+    its day of the year over the days in that year. -#}
+{% macro time_progress_month(month_expr) -%}
+    (({{ month_expr }})::numeric / 12)
+{%- endmacro %}
+
+{% macro time_progress_day(date_expr) -%}
+    (extract(doy from {{ date_expr }})::numeric
+        / ((date_trunc('year', {{ date_expr }}) + interval '1 year')::date - date_trunc('year', {{ date_expr }})::date))
+{%- endmacro %}
+
+{#- The level of a measure against a row of the warning_rules seed (aliased `rule_alias`).
+    The measure is rounded to 4 decimals first: the level is decided on the figure a leader is shown,
+    so a deviation displayed as -10.0000 is never red because of a binary remainder. Missing is no_data,
+    never zero. -#}
+{% macro warning_level(measure_expr, rule_alias) -%}
+    case
+        when {{ measure_expr }} is null or {{ rule_alias }}.rule_code is null then 'no_data'
+        when {{ rule_alias }}.comparison = 'below' then
+            case
+                when round({{ measure_expr }}, 4) < {{ rule_alias }}.red_threshold then 'red'
+                when round({{ measure_expr }}, 4) < {{ rule_alias }}.yellow_threshold then 'yellow'
+                else 'green'
+            end
+        else
+            case
+                when {{ measure_expr }} >= {{ rule_alias }}.red_threshold then 'red'
+                when {{ measure_expr }} >= {{ rule_alias }}.yellow_threshold then 'yellow'
+                else 'green'
+            end
+    end
+{%- endmacro %}
+
+{#- The worse of several levels (red > yellow > green > no_data). -#}
+{% macro worst_level(level_exprs) -%}
+    case greatest(
+        {%- for expr in level_exprs %}
+        case {{ expr }} when 'red' then 3 when 'yellow' then 2 when 'green' then 1 else 0 end{{ "," if not loop.last }}
+        {%- endfor %}
+    ) when 3 then 'red' when 2 then 'yellow' when 1 then 'green' else 'no_data' end
+{%- endmacro %}
+
+{#- Names as people type them: no spaces (half- or full-width), no leading '#'. -#}
+{% macro normalized_name(expr) -%}
+    regexp_replace(translate({{ expr }}, '#＃', ''), '[[:space:]　]', '', 'g')
+{%- endmacro %}
+
+{#- Rows of a raw table whose delivery is the current one (not superseded, not quarantined). -#}
+{% macro active_rows(table_name) -%}
+    select r.*
+    from {{ source('raw', table_name) }} as r
+    where r.load_id in (select load_id from {{ source('raw', 'load_audit') }} where status = 'loaded')
+{%- endmacro %}
+
+{#- For rules whose measure exists only while the rule applies (a project not yet started, an issue not
+    closed), no measure in the newest ledger means the warning is over, not that data is missing. -#}
+{% macro applicable_or_green(level_expr) -%}
+    case when {{ level_expr }} = 'no_data' then 'green' else {{ level_expr }} end
+{%- endmacro %}

@@ -1,0 +1,63 @@
+-- 产业链监测: every chain with an output target, for every month 工信局 reported, against time progress.
+with
+chains as (
+    select chain_code, chain_name, industry_category, responsible_leader, 2025 as year, output_target_2025 as output_target
+    from {{ ref('industry_chains') }}
+    where output_target_2025 is not null
+),
+rules as (select rule_code, target_type, comparison, yellow_threshold, red_threshold from {{ ref('warning_rules') }} where rule_code = 'chain_output_behind'),
+reported as (
+    select names.chain_code, report.*
+    from {{ ref('stg_gxj__chain_report') }} as report
+    join {{ ref('int_chain_names') }} as names on names.lookup_name = report.chain_name
+),
+periods as (select distinct year, period_month from reported),
+
+measured as (
+    select
+        chains.chain_code,
+        chains.chain_name,
+        chains.industry_category,
+        chains.responsible_leader,
+        periods.year,
+        periods.period_month,
+        reported.ytd_output_yi as ytd_output,
+        reported.month_output_yi as month_output,
+        reported.ytd_growth_pct,
+        chains.output_target,
+        {{ time_progress_month('periods.period_month') }} as time_progress,
+        reported.ytd_output_yi / nullif(chains.output_target, 0) * 100
+            - {{ time_progress_month('periods.period_month') }} * 100 as deviation_raw,
+        12 - periods.period_month as remaining_months,
+        reported.source_file,
+        reported.source_row
+    from chains
+    join periods on periods.year = chains.year
+    left join reported
+        on reported.chain_code = chains.chain_code
+        and reported.year = periods.year and reported.period_month = periods.period_month
+)
+
+select
+    chain_code,
+    chain_name,
+    industry_category,
+    year,
+    period_month,
+    ytd_output,
+    month_output,
+    ytd_growth_pct,
+    output_target,
+    round(time_progress * 100, 4) as time_progress_pct,
+    round(deviation_raw, 4) as deviation_pp,
+    {{ warning_level('deviation_raw', 'rules') }} as warning_level,
+    round(output_target * time_progress - ytd_output, 4) as gap_to_time_progress,
+    round(output_target - ytd_output, 4) as gap_to_target,
+    remaining_months,
+    case when remaining_months > 0 then round(greatest(output_target - ytd_output, 0) / remaining_months, 4) end
+        as pace_needed_per_month,
+    responsible_leader,
+    source_file,
+    source_row
+from measured
+cross join rules

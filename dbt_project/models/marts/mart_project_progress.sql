@@ -1,0 +1,75 @@
+-- 项目推进: every project in every weekly ledger with the three project rules —
+-- overdue start (已签约, planned start passed, no actual start), investment pace (已开工, year's plan > 0)
+-- and stale (已开工, nothing moved across ledgers) — and the worst of them as warning_level.
+with
+history as (select * from {{ ref('int_project_ledger_history') }}),
+overdue_rule as (select rule_code, target_type, comparison, yellow_threshold, red_threshold from {{ ref('warning_rules') }} where rule_code = 'project_overdue_start'),
+pace_rule as (select rule_code, target_type, comparison, yellow_threshold, red_threshold from {{ ref('warning_rules') }} where rule_code = 'project_investment_behind'),
+stale_rule as (select rule_code, target_type, comparison, yellow_threshold, red_threshold from {{ ref('warning_rules') }} where rule_code = 'project_stale'),
+
+measured as (
+    select
+        history.*,
+        {{ time_progress_day('history.as_of_date') }} as time_progress,
+        case
+            when stage = '已签约' and actual_start_date is null and planned_start_date < as_of_date
+            then as_of_date - planned_start_date
+        end as overdue_start_days,
+        case
+            when stage = '已开工' and annual_plan_investment_wan > 0
+            then (ytd_investment_wan / annual_plan_investment_wan) / {{ time_progress_day('history.as_of_date') }}
+        end as investment_pace_raw,
+        case when stage = '已开工' then as_of_date - unchanged_since end as stale_days
+    from history
+),
+
+classified as (
+    select
+        measured.*,
+        {{ warning_level('overdue_start_days', 'overdue_rule') }} as overdue_start_level,
+        {{ warning_level('investment_pace_raw', 'pace_rule') }} as investment_pace_level,
+        {{ warning_level('stale_days', 'stale_rule') }} as stale_level
+    from measured
+    cross join overdue_rule
+    cross join pace_rule
+    cross join stale_rule
+)
+
+select
+    project_code,
+    project_name,
+    as_of_date,
+    extract(year from as_of_date)::integer as year,
+    stage,
+    project_library,
+    industry_category,
+    chain_name,
+    leader_code,
+    leader_title,
+    leader_unknown,
+    total_investment_wan,
+    annual_plan_investment_wan,
+    ytd_investment_wan,
+    signed_date,
+    planned_start_date,
+    actual_start_date,
+    progress,
+    responsible_unit,
+    town,
+    round(time_progress * 100, 4) as time_progress_pct,
+    overdue_start_days,
+    round(investment_pace_raw, 4) as investment_pace_ratio,
+    stale_days,
+    unchanged_since,
+    overdue_start_level,
+    investment_pace_level,
+    stale_level,
+    {{ worst_level(['overdue_start_level', 'investment_pace_level', 'stale_level']) }} as warning_level,
+    -- Investment still missing against time progress and against the year's plan (万元).
+    case when investment_pace_raw is not null
+        then round(annual_plan_investment_wan * time_progress - ytd_investment_wan, 2) end as investment_gap_to_time_progress_wan,
+    case when investment_pace_raw is not null
+        then round(annual_plan_investment_wan - ytd_investment_wan, 2) end as investment_gap_to_plan_wan,
+    source_file,
+    source_row
+from classified
