@@ -91,3 +91,14 @@ def dbt_env(url: str) -> dict[str, str]:
 
 def export_dbt_env(url: str) -> None:
     os.environ.update(dbt_env(url))
+
+
+def configure_dbt_environment() -> None:
+    """Derive dbt's connection variables from ECON_WAREHOUSE_URL in this process (string parsing only).
+
+    Airflow runs each task in a process that first parses the DAG file; calling this there lets cosmos's
+    in-process dbt find the warehouse while the password stays in the environment, out of the DAG.
+    """
+    url = os.environ.get("ECON_WAREHOUSE_URL")
+    if url:
+        export_dbt_env(url)

@@ -1,0 +1,222 @@
+"""`econ-monitor`: the platform's command line for data engineers and the dispatch centre."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+from econ_monitor.settings import PROJECT_DIR, apply_offline_defaults, load_settings
+
+DEMO_LANDING = PROJECT_DIR / "demo_data" / "2025-09"
+
+
+@contextmanager
+def _mail_server(settings):
+    """Use the configured SMTP server, or start the local .eml sink for the duration of the run."""
+    if settings.smtp_host:
+        yield None
+        return
+    from econ_monitor.mailsink import start_sink
+
+    sink = start_sink(settings.outbox_dir)
+    os.environ["ECON_SMTP_HOST"], os.environ["ECON_SMTP_PORT"] = sink.hostname, str(sink.port)
+    try:
+        yield settings.outbox_dir
+    finally:
+        sink.stop()
+        os.environ.pop("ECON_SMTP_HOST", None)
+        os.environ.pop("ECON_SMTP_PORT", None)
+
+
+def _ensure_manifest() -> None:
+    manifest = PROJECT_DIR / "dbt_project" / "target" / "manifest.json"
+    if not manifest.exists():
+        from econ_monitor.transform import parse_manifest
+
+        parse_manifest()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from econ_monitor import local_airflow
+    from econ_monitor.warehouse import export_dbt_env, warehouse_url
+
+    settings = load_settings()
+    local_airflow.configure(settings)
+    landing = Path(args.landing).resolve()
+    url = warehouse_url(settings)
+    os.environ["ECON_WAREHOUSE_URL"] = url  # the DAG's tasks (in this process) use the same warehouse
+    export_dbt_env(url)
+    _ensure_manifest()
+    local_airflow.migrate_metadata_db()
+    with _mail_server(settings) as eml_dir:
+        state, tasks, values = local_airflow.run_dag("econ_delivery.py", "econ_delivery", {"landing": str(landing)})
+    _print_summary(state, tasks, values, eml_dir)
+    return 0 if state == "success" else 1
+
+
+def _print_summary(state: str, tasks: dict, values: dict, eml_dir: Path | None) -> None:
+    ingest = values.get("ingest") or {}
+    gate = values.get("quality_gate") or {}
+    alerts = values.get("raise_alerts") or {}
+    mail = values.get("deliver_mail") or {}
+    print(f"\nDAG econ_delivery: {state}")
+    for line in ingest.get("files", []):
+        print(f"  {line}")
+    print(f"files: {ingest.get('loaded', 0)} loaded, {ingest.get('duplicate', 0)} duplicate, "
+          f"{ingest.get('quarantined', 0)} quarantined")
+    if gate:
+        print(f"quality gate: {gate.get('status')}; {gate.get('failed_critical', 0)} critical and "
+              f"{gate.get('failed_warning', 0)} warning checks failed; withheld: {', '.join(gate.get('withheld_domains', [])) or 'none'}")
+    if alerts:
+        print(f"warnings open: {alerts.get('open_red', 0)} red, {alerts.get('open_yellow', 0)} yellow "
+              f"({alerts.get('opened', 0)} new, {alerts.get('worsened', 0)} worsened, {alerts.get('resolved', 0)} resolved)")
+    if mail:
+        print(f"mails: {mail.get('sent', 0)} sent, {mail.get('pending', 0)} pending")
+    failed = [task for task, task_state in tasks.items() if task_state not in ("success", "skipped")]
+    if failed:
+        print(f"tasks not successful: {', '.join(sorted(failed))}")
+    if eml_dir:
+        print(f"mails as .eml files: {eml_dir}")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    args.landing = str(DEMO_LANDING)
+    code = cmd_run(args)
+    from econ_monitor.warehouse import warehouse_url
+
+    print("\nWhere to look:")
+    print(f"  warehouse:  psql '{warehouse_url()}'  (e.g. SELECT * FROM marts.mart_indicator_monitoring)")
+    print(f"  alerts:     econ-monitor alerts list")
+    return code
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from econ_monitor.ingest.loader import ingest_landing
+    from econ_monitor.pipeline import prepare_warehouse
+    from econ_monitor.warehouse import connect
+
+    settings = load_settings()
+    url = prepare_warehouse()
+    with connect(url) as conn:
+        results = ingest_landing(conn, Path(args.landing), settings.quarantine_dir)
+    for result in results:
+        print(result.line())
+    return 1 if any(r.status == "quarantined" for r in results) else 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from econ_monitor.pipeline import prepare_warehouse
+    from econ_monitor.transform import build
+
+    build(prepare_warehouse())
+    return 0
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    from econ_monitor.alerts import state
+    from econ_monitor.warehouse import connect
+
+    with connect() as conn:
+        if args.action == "list":
+            rows = conn.execute(
+                """SELECT alert_key, level, status, leader_code, entity_name, period_label, claimed_by
+                   FROM monitor.alerts WHERE (%s OR status <> 'closed') AND (%s::text IS NULL OR leader_code = %s)
+                   ORDER BY level DESC, leader_code, alert_key""",
+                (args.all, args.leader, args.leader),
+            ).fetchall()
+            for key, level, status, leader_code, name, period, claimed_by in rows:
+                claimer = f" ({claimed_by})" if claimed_by else ""
+                print(f"{level:<6} {status:<7}{claimer} {leader_code:<4} {period or '':<12} {name}  [{key}]")
+            print(f"{len(rows)} warnings")
+            return 0
+        action = state.claim if args.action == "claim" else state.close
+        try:
+            alert = action(conn, args.alert_key, args.leader, actor=args.actor or args.leader)
+        except state.AlertActionError as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
+        print(f"{alert['alert_key']}: {alert['status']}")
+        return 0
+
+
+def cmd_warehouse(args: argparse.Namespace) -> int:
+    from econ_monitor.warehouse import stop_embedded, warehouse_url
+
+    if args.action == "url":
+        print(warehouse_url())
+    elif args.action == "stop":
+        print("stopped" if stop_embedded() else "not running")
+    return 0
+
+
+def cmd_mail_sink(args: argparse.Namespace) -> int:
+    import time
+
+    from econ_monitor.mailsink import start_sink
+
+    directory = Path(args.dir) if args.dir else load_settings().outbox_dir
+    sink = start_sink(directory, host=args.host, port=args.port)
+    print(f"SMTP sink on {sink.hostname}:{sink.port}, writing .eml files to {directory}", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        sink.stop()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="econ-monitor", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the delivery DAG in-process over a landing directory")
+    run.add_argument("--landing", required=True, help="<landing>/<department>/<file>")
+    run.set_defaults(func=cmd_run)
+
+    demo = commands.add_parser("demo", help="run the delivery DAG over the bundled sample delivery")
+    demo.set_defaults(func=cmd_demo)
+
+    ingest = commands.add_parser("ingest", help="load a landing directory into raw tables, one line per file")
+    ingest.add_argument("--landing", required=True)
+    ingest.set_defaults(func=cmd_ingest)
+
+    build = commands.add_parser("build", help="dbt build (seeds, models, tests)")
+    build.set_defaults(func=cmd_build)
+
+    alerts = commands.add_parser("alerts", help="list, claim (领任务) or close (销号) warnings")
+    alerts.add_argument("action", choices=("list", "claim", "close"))
+    alerts.add_argument("alert_key", nargs="?")
+    alerts.add_argument("--leader", help="leader code (L01…, D00); required for claim and close")
+    alerts.add_argument("--actor", help="who acts (defaults to the leader code)")
+    alerts.add_argument("--all", action="store_true", help="list closed warnings too")
+    alerts.set_defaults(func=cmd_alerts)
+
+    warehouse = commands.add_parser("warehouse", help="the embedded warehouse: print its URL or stop it")
+    warehouse.add_argument("action", choices=("url", "stop"))
+    warehouse.set_defaults(func=cmd_warehouse)
+
+    sink = commands.add_parser("mail-sink", help="run a local SMTP server that stores .eml files")
+    sink.add_argument("--host", default="127.0.0.1")
+    sink.add_argument("--port", type=int, default=8025)
+    sink.add_argument("--dir")
+    sink.set_defaults(func=cmd_mail_sink)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    apply_offline_defaults()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    if args.command == "alerts" and args.action != "list" and not (args.alert_key and args.leader):
+        parser.error("claim and close need an alert key and --leader")
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
