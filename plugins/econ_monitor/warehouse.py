@@ -64,8 +64,10 @@ def stop_embedded(settings: Settings | None = None) -> bool:
 
 
 @contextmanager
-def connect(url: str | None = None, **kwargs) -> Iterator[psycopg.Connection]:
-    with psycopg.connect(url or warehouse_url(), **kwargs) as conn:
+def connect(url: str | None = None) -> Iterator[psycopg.Connection]:
+    """A connection in autocommit mode: every write in the platform states its own transaction
+    (`with conn.transaction():`), so one file, one alert change or one mail is one real transaction."""
+    with psycopg.connect(url or warehouse_url(), autocommit=True) as conn:
         yield conn
 
 
@@ -102,3 +104,16 @@ def configure_dbt_environment() -> None:
     url = os.environ.get("ECON_WAREHOUSE_URL")
     if url:
         export_dbt_env(url)
+
+
+def gx_connection_string(url: str) -> str:
+    """The warehouse as a SQLAlchemy URL for GX, which insists on a host: a unix-socket URL keeps its
+    socket directory in `?host=` and gets a placeholder host. Every statement gets a timeout."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(sqlalchemy_url(url))
+    if not parsed.host:
+        parsed = parsed.set(host="localhost")
+    query = dict(parsed.query)
+    query.setdefault("options", "-c statement_timeout=300000")
+    return parsed.set(query=query).render_as_string(hide_password=False)

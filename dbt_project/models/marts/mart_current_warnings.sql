@@ -2,7 +2,8 @@
 -- entity, its newest period that has data (a quarterly indicator keeps its quarter-end level until
 -- the next quarter is reported). Green rows are kept so that a warning whose data recovered can close.
 -- A project or issue rule that no longer applies (the project started, the issue was closed) is green.
--- domain names the data a warning depends on, so the quality gate can withhold exactly those alerts.
+-- domain names the data a warning depends on (indicators/<department>, chains, projects, issues,
+-- enterprises), so the quality gate can withhold exactly the alerts whose data failed a check.
 with
 indicators as (
     select
@@ -10,7 +11,7 @@ indicators as (
         'indicator'::text as entity_type,
         indicator_code as entity_code,
         indicator_name as entity_name,
-        case when indicator_code in ('signed_projects', 'started_projects') then 'projects' else 'indicators' end as domain,
+        case when indicator_code in ('signed_projects', 'started_projects') then 'projects' else 'indicators/' || source_department end as domain,
         year,
         make_date(year, period_month, 1) + interval '1 month' - interval '1 day' as period_end,
         case when as_of_date is not null then as_of_date::text

@@ -18,6 +18,7 @@ from psycopg.rows import dict_row
 
 from econ_monitor.alerts.links import action_url
 from econ_monitor.alerts.outbox import Mail, enqueue
+from econ_monitor.alerts.state import domain_patterns
 from econ_monitor.reference import DATA_TEAM, leader
 from econ_monitor.settings import Settings
 
@@ -154,12 +155,12 @@ def queue_digests(conn: psycopg.Connection, settings: Settings, withheld_domains
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
         due = cur.execute(
             """SELECT * FROM monitor.alerts
-               WHERE status <> 'closed' AND level IN ('yellow', 'red') AND NOT (domain = ANY(%s))
+               WHERE status <> 'closed' AND level IN ('yellow', 'red') AND NOT (domain LIKE ANY(%s))
                  AND (last_notified_level IS NULL
                       OR (level = 'red' AND last_notified_level = 'yellow'))
                ORDER BY leader_code, alert_key
                FOR UPDATE""",
-            (list(withheld_domains),),
+            (domain_patterns(withheld_domains),),
         ).fetchall()
         by_leader: dict[str, list[dict]] = {}
         for alert in due:

@@ -36,6 +36,11 @@ class SyncSummary:
     withheld_domains: tuple[str, ...] = ()
 
 
+def domain_patterns(domains: tuple[str, ...] | list[str]) -> list[str]:
+    """SQL LIKE patterns for withheld domains; `indicators/*` stands for every department's indicators."""
+    return [domain.replace("*", "%") for domain in domains]
+
+
 def _event(cur: psycopg.Cursor, alert_key: str, event_type: str, level: str | None, actor: str = "data",
            details: dict | None = None) -> None:
     cur.execute(
@@ -57,8 +62,8 @@ def sync_alerts(conn: psycopg.Connection, withheld_domains: tuple[str, ...] = ()
     summary = SyncSummary(withheld_domains=tuple(sorted(withheld_domains)))
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
         current = cur.execute(
-            f"SELECT {_CURRENT_COLUMNS} FROM marts.mart_current_warnings WHERE NOT (domain = ANY(%s))",
-            (list(withheld_domains),),
+            f"SELECT {_CURRENT_COLUMNS} FROM marts.mart_current_warnings WHERE NOT (domain LIKE ANY(%s))",
+            (domain_patterns(withheld_domains),),
         ).fetchall()
         known = {
             row["alert_key"]: row

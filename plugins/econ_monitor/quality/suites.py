@@ -1,0 +1,135 @@
+"""Expectation suites: the JSON files in `expectations/`, and the completeness suite derived from the
+`expected_deliveries` seed (every department that should deliver for the period has delivered)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from econ_monitor.reference import SEEDS_DIR
+from econ_monitor.settings import PROJECT_DIR
+
+SUITES_DIR = PROJECT_DIR / "expectations"
+
+# Which alert domains a missing delivery would corrupt.
+DELIVERY_DOMAINS = {
+    "main_indicators": "indicators/tjj",
+    "key_enterprises": "enterprises",
+    "industry_chains": "chains",
+    "project_ledger": "projects",
+    "issue_ledger": "issues",
+}
+
+
+def _seed(name: str) -> list[dict]:
+    with (SEEDS_DIR / f"{name}.csv").open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _names_and_aliases(rows: list[dict], name_column: str) -> list[str]:
+    names = set()
+    for row in rows:
+        names.add(row[name_column].strip())
+        names.update(alias.strip() for alias in (row.get("aliases") or "").split("|") if alias.strip())
+    return sorted(names)
+
+
+@lru_cache(maxsize=1)
+def reference_sets() -> dict[str, list[str]]:
+    """Value sets a suite may name as {"$reference": name}: always the reference data's current content."""
+    chains = _seed("industry_chains")
+    return {
+        "chain_names": _names_and_aliases(chains, "chain_name"),
+        "industry_categories": sorted({row["industry_category"] for row in chains}),
+        "indicator_names": _names_and_aliases(_seed("indicators"), "indicator_name"),
+        "leader_titles": sorted(row["title"] for row in _seed("leaders") if row["role"] == "leader"),
+    }
+
+
+def _resolve(value: object) -> object:
+    if isinstance(value, dict) and set(value) == {"$reference"}:
+        return reference_sets()[value["$reference"]]
+    return value
+
+
+@dataclass(frozen=True)
+class SuiteSpec:
+    name: str
+    schema: str
+    table: str
+    withholds: tuple[str, ...]
+    expectations: tuple[dict, ...] = field(default=())
+
+    def build_suite(self):
+        import great_expectations as gx
+        from great_expectations.expectations.registry import get_expectation_impl
+
+        built = []
+        for entry in self.expectations:
+            kwargs = {key: _resolve(value) for key, value in entry["kwargs"].items()}
+            built.append(get_expectation_impl(entry["type"])(**kwargs, severity=entry.get("severity", "critical")))
+        return gx.ExpectationSuite(name=self.name, expectations=built)
+
+    def withheld_domains(self, description: str | None, source_files: list[str]) -> tuple[str, ...]:
+        """Domains a critical failure withholds: the expectation's own `withholds`, else the suite's, where
+        `{department}` becomes the departments of the failing files."""
+        entry = next((e for e in self.expectations if e["kwargs"].get("description") == description), {})
+        departments = sorted({path.split("/", 1)[0] for path in source_files if "/" in path})
+        domains = []
+        for domain in entry.get("withholds") or self.withholds:
+            if "{department}" in domain:
+                domains += [domain.format(department=d) for d in departments] or [domain.format(department="*")]
+            else:
+                domains.append(domain)
+        return tuple(domains)
+
+
+def load_suites() -> list[SuiteSpec]:
+    specs = []
+    for path in sorted(SUITES_DIR.glob("*.json")):
+        document = json.loads(path.read_text(encoding="utf-8"))
+        meta = document["meta"]
+        specs.append(
+            SuiteSpec(
+                name=document["name"],
+                schema=meta["schema"],
+                table=meta["table"],
+                withholds=tuple(meta["withholds"]),
+                expectations=tuple(document["expectations"]),
+            )
+        )
+    return specs
+
+
+def completeness_suite() -> SuiteSpec:
+    """One check per expected monthly delivery: a loaded file for the newest period any department reported."""
+    expectations = []
+    for row in _seed("expected_deliveries"):
+        if row["frequency"] != "monthly":
+            continue
+        department, report = row["department_code"], row["report_type"]
+        domain = DELIVERY_DOMAINS.get(report, f"indicators/{department}")
+        expectations.append(
+            {
+                "type": "unexpected_rows_expectation",
+                "severity": "critical",
+                "withholds": [domain],
+                "kwargs": {
+                    "description": f"{row['description']} ({department}) delivered for the newest period",
+                    "unexpected_rows_query": (
+                        "with newest as (select max(period_year * 100 + period_month) as period from {batch} "
+                        "where status = 'loaded' and period_month is not null and as_of_date is null) "
+                        f"select newest.period, '{department}/' as source_file from newest "
+                        # GX substitutes {batch} with an aliased subquery: no alias of our own here.
+                        "where newest.period is not null and not exists (select 1 from {batch} "
+                        f"where status = 'loaded' and department_code = '{department}' "
+                        f"and report_type = '{report}' "
+                        "and period_year * 100 + period_month = newest.period)"
+                    ),
+                },
+            }
+        )
+    return SuiteSpec(name="completeness", schema="raw", table="load_audit", withholds=(),
+                     expectations=tuple(expectations))
