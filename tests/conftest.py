@@ -1,0 +1,145 @@
+"""Real parts only: an embedded PostgreSQL per test session (a fresh database per test that asks for
+one), a real aiosmtpd server receiving the mails, and real files."""
+
+from __future__ import annotations
+
+import email
+import itertools
+import json
+import os
+import shutil
+import tempfile
+from email import policy
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+SESSION_DIR = Path(tempfile.mkdtemp(prefix="econ-tests-"))
+# Everything the platform writes during tests goes below the session directory, never into the repo.
+os.environ["ECON_LOCAL_DIR"] = str(SESSION_DIR / "local")
+os.environ["ECON_LINK_SECRET"] = "test-secret-not-for-production"
+os.environ.pop("ECON_WAREHOUSE_URL", None)
+os.environ.pop("ECON_SMTP_HOST", None)
+
+from econ_monitor.settings import PROJECT_DIR, apply_offline_defaults  # noqa: E402
+
+apply_offline_defaults()
+
+SAMPLE = PROJECT_DIR / "demo_data" / "2025-09"
+EXPECTED = json.loads((PROJECT_DIR / "tests" / "fixtures" / "2025-09.expected.json").read_text(encoding="utf-8"))
+_database_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    from econ_monitor.warehouse import warehouse_url
+
+    return warehouse_url()
+
+
+def new_database(server_url: str) -> str:
+    """A new, migrated database on the session's server, made the platform's warehouse; its URL."""
+    from econ_monitor.schema import migrate
+    from econ_monitor.warehouse import export_dbt_env
+
+    name = f"test_{os.getpid()}_{next(_database_numbers)}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = server_url.replace("/econ?", f"/{name}?")
+    migrate(url)
+    export_dbt_env(url)
+    os.environ["ECON_WAREHOUSE_URL"] = url
+    return url
+
+
+@pytest.fixture
+def warehouse(server_url: str) -> str:
+    yield new_database(server_url)
+    os.environ.pop("ECON_WAREHOUSE_URL", None)
+
+
+@pytest.fixture
+def conn(warehouse: str):
+    from econ_monitor.warehouse import connect
+
+    with connect(warehouse) as connection:
+        yield connection
+
+
+@pytest.fixture(scope="module")
+def sample_warehouse(server_url: str):
+    """One database per test module with the sample delivery loaded and the marts built: (url, connection)."""
+    from econ_monitor.warehouse import connect
+    from tests.support import load_and_build
+
+    url = new_database(server_url)
+    with connect(url) as connection:
+        load_and_build(connection, url, SAMPLE)
+        yield url, connection
+    os.environ.pop("ECON_WAREHOUSE_URL", None)
+
+
+@pytest.fixture
+def landing(tmp_path: Path) -> Path:
+    """A writable copy of the sample delivery."""
+    target = tmp_path / "landing"
+    shutil.copytree(SAMPLE, target)
+    return target
+
+
+class Mailbox:
+    """A real SMTP server on localhost that keeps what it receives."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+
+        from econ_monitor.mailsink import free_port
+
+        self.messages: list[email.message.EmailMessage] = []
+        self.port = free_port()
+        self._controller_class = Controller
+        self.controller = None
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append(email.message_from_bytes(envelope.original_content or envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def start(self) -> None:
+        self.controller = self._controller_class(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller:
+            self.controller.stop()
+            self.controller = None
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+    @staticmethod
+    def text(message) -> str:
+        return message.get_body(("plain",)).get_content()
+
+    @staticmethod
+    def html(message) -> str:
+        return message.get_body(("html",)).get_content()
+
+
+@pytest.fixture
+def mailbox():
+    box = Mailbox()
+    box.start()
+    os.environ["ECON_SMTP_HOST"], os.environ["ECON_SMTP_PORT"] = "127.0.0.1", str(box.port)
+    yield box
+    box.stop()
+    os.environ.pop("ECON_SMTP_HOST", None)
+    os.environ.pop("ECON_SMTP_PORT", None)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    from econ_monitor.warehouse import stop_embedded
+
+    stop_embedded()
+    shutil.rmtree(SESSION_DIR, ignore_errors=True)
