@@ -37,6 +37,12 @@ class Column:
     required: bool = True
     # Canonical unit of the raw column: a header unit of the same family (万元/亿元/元) is converted.
     unit: str | None = None
+    # How the column is named in messages to people; defaults to the first spelling without regex syntax.
+    label: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.label or re.sub(r"\([^()]*\)\?", "", self.headers[0])
 
     def matches(self, header_name: str) -> bool:
         return any(re.fullmatch(pattern, header_name) for pattern in self.headers)
@@ -73,10 +79,12 @@ INDICATOR_REPORT = Contract(
     columns=(
         Column("indicator_name", (r"指标名称", r"指标", r"项目"), T),
         Column("unit", (r"计量单位", r"单位"), T),
-        Column("month_value", (r"(\d{1,2}月|本月)(绝对值|数值|本月值)",), N),
-        Column("month_growth_pct", (r"(\d{1,2}月|本月)(同比)?增长(率|幅度)?(%)?", r"(\d{1,2}月|本月)增速"), N),
-        Column("ytd_value", (r"(1-\d{1,2}月|累计|本年累计)(绝对值|数值|累计值)",), N),
-        Column("ytd_growth_pct", (r"(1-\d{1,2}月|累计|本年累计)(同比)?增长(率|幅度)?(%)?", r"(1-\d{1,2}月|累计)增速"), N),
+        Column("month_value", (r"(\d{1,2}月|本月)(绝对值|数值|本月值)",), N, label="M月 绝对值"),
+        Column("month_growth_pct", (r"(\d{1,2}月|本月)(同比)?增长(率|幅度)?(%)?", r"(\d{1,2}月|本月)增速"), N,
+               label="M月 同比增长(%)"),
+        Column("ytd_value", (r"(1-\d{1,2}月|累计|本年累计)(绝对值|数值|累计值)",), N, label="1-M月 绝对值"),
+        Column("ytd_growth_pct", (r"(1-\d{1,2}月|累计|本年累计)(同比)?增长(率|幅度)?(%)?", r"(1-\d{1,2}月|累计)增速"), N,
+               label="1-M月 同比增长(%)"),
     ),
     key_column="indicator_name",
     period_source=PeriodSource.MONTH_FROM_TITLE,
@@ -119,7 +127,8 @@ CHAIN_REPORT = Contract(
         Column("chain_leader_firm", (r"链主企业",), T, required=False),
         Column("above_scale_firms", (r"规上企业数", r"规上企业数量"), I, required=False),
         Column("month_output_yi", (r"本月产值",), N, unit="亿元"),
-        Column("ytd_output_yi", (r"1-(\d{1,2}|本)月累计产值", r"累计产值", r"本年累计产值"), N, unit="亿元"),
+        Column("ytd_output_yi", (r"1-(\d{1,2}|本)月累计产值", r"累计产值", r"本年累计产值"), N, unit="亿元",
+               label="1-M月累计产值"),
         Column("ytd_growth_pct", (r"(累计)?同比增长(率)?", r"增速"), N),
     ),
     key_column="chain_name",
@@ -198,7 +207,8 @@ ENTERPRISE_REPORT = Contract(
         Column("chain_name", (r"所属产业链", r"产业链"), T, required=False),
         Column("town", (r"所在镇街", r"镇街"), T, required=False),
         Column("month_output_wan", (r"本月产值",), N, unit="万元"),
-        Column("ytd_output_wan", (r"1-本月累计产值", r"1-\d{1,2}月累计产值", r"累计产值"), N, unit="万元"),
+        Column("ytd_output_wan", (r"1-本月累计产值", r"1-\d{1,2}月累计产值", r"累计产值"), N, unit="万元",
+               label="1-本月累计产值"),
         Column("ytd_growth_pct", (r"累计同比增长(率)?", r"同比增长(率)?"), N),
         Column("leader_title", (r"包挂领导", r"包联领导"), T, required=False),
     ),

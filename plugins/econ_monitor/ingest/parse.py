@@ -112,7 +112,7 @@ def _match_header(contract: Contract, cells: list[object]) -> tuple[dict, dict, 
 
 def _missing_columns(contract: Contract, cells: list[object]) -> list[str]:
     names = [name for name, _ in _header_cells(cells) if name]
-    return [c.headers[0] for c in contract.required if not any(c.matches(name) for name in names)]
+    return [c.display_name for c in contract.required if not any(c.matches(name) for name in names)]
 
 
 def find_header(rows: list[Row], contracts: tuple[Contract, ...] = CONTRACTS) -> HeaderMatch:
@@ -163,12 +163,12 @@ def _converter(column: Column, header_unit: str | None) -> Callable[[object], ob
         return parse_integer
     if column.unit is None or header_unit in (None, "", "%"):
         if column.unit is not None and not header_unit:
-            raise FileRejected(f"the header gives no unit; expected one such as ({column.unit})", column=column.headers[0])
+            raise FileRejected(f"the header gives no unit; expected one such as ({column.unit})", column=column.display_name)
         return parse_number
     try:
         factor = unit_factor(header_unit, column.unit)
     except CellError as exc:
-        raise FileRejected(str(exc), column=column.headers[0]) from exc
+        raise FileRejected(str(exc), column=column.display_name) from exc
     if factor == 1:
         return parse_number
 
