@@ -1,0 +1,74 @@
+"""The whole DAG, as `econ-monitor run` runs it: files → raw → dbt (cosmos) → GX gate → alerts → mail,
+against a real Postgres and a real SMTP server; then the same delivery again."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import EXPECTED, Mailbox, new_database
+from tests.support import rows
+
+pytestmark = pytest.mark.slow
+
+
+def _run_cli(landing, local_dir, url, mailbox) -> subprocess.CompletedProcess:
+    env = {**os.environ, "ECON_LOCAL_DIR": str(local_dir), "ECON_WAREHOUSE_URL": url,
+           "ECON_SMTP_HOST": "127.0.0.1", "ECON_SMTP_PORT": str(mailbox.port)}
+    done = subprocess.run([sys.executable, "-m", "econ_monitor.cli", "run", "--landing", str(landing)],
+                          env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    return done
+
+
+@pytest.fixture(scope="module")
+def two_runs(server_url, tmp_path_factory):
+    from econ_monitor.warehouse import connect
+    from tests.conftest import SAMPLE, Mailbox as Box
+
+    url = new_database(server_url)
+    local = tmp_path_factory.mktemp("e2e-local")
+    box = Box()
+    box.start()
+    try:
+        first = _run_cli(SAMPLE, local, url, box)
+        after_first = list(box.messages)
+        second = _run_cli(SAMPLE, local, url, box)
+    finally:
+        box.stop()
+    with connect(url) as conn:
+        yield {"first": first.stdout, "second": second.stdout, "mails_first": after_first,
+               "mails_all": list(box.messages), "conn": conn}
+
+
+def test_the_dag_succeeds_and_summarises_the_delivery(two_runs):
+    out = two_runs["first"]
+    assert "DAG econ_delivery: success" in out
+    assert "files: 12 loaded, 0 duplicate, 0 quarantined" in out
+    assert "quality gate: passed" in out
+
+
+def test_warning_levels_in_the_mart_equal_the_expected_ones(two_runs):
+    found = dict(rows(two_runs["conn"], "SELECT indicator_code, warning_level FROM marts.mart_indicator_monitoring WHERE year = 2025 AND period_month = 9"))
+    assert {code: found[code] for code in EXPECTED["indicators"]} == {c: e["level"] for c, e in EXPECTED["indicators"].items()}
+    chains = dict(rows(two_runs["conn"], "SELECT chain_code, warning_level FROM marts.mart_industry_chain_monitoring WHERE period_month = 9"))
+    assert chains == {c: e["level"] for c, e in EXPECTED["chains"].items()}
+
+
+def test_each_responsible_leader_got_exactly_one_mail_naming_their_red_items(two_runs):
+    mails = two_runs["mails_first"]
+    assert sorted(m["To"] for m in mails) == sorted(EXPECTED["recipients"])
+    for mail in mails:
+        body = Mailbox.text(mail)
+        for item in EXPECTED["recipients"][mail["To"]]["red"]:
+            assert any(name in body for name in item), (mail["To"], item)
+
+
+def test_the_same_delivery_again_loads_nothing_and_mails_nothing(two_runs):
+    assert "files: 0 loaded, 12 duplicate, 0 quarantined" in two_runs["second"]
+    assert len(two_runs["mails_all"]) == len(two_runs["mails_first"])
+    assert rows(two_runs["conn"], "SELECT count(*) FROM raw.project_ledger") == [(161 * 4,)]
+    assert rows(two_runs["conn"], "SELECT count(*) FROM monitor.outbox") == [(len(EXPECTED["recipients"]),)]
