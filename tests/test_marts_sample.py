@@ -118,3 +118,30 @@ def test_enterprise_levels(sample_marts):
         )
     }
     assert found == EXPECTED["enterprises"]
+
+
+def test_bi_reader_reads_marts_and_nothing_else(sample_marts):
+    import psycopg
+
+    with sample_marts.transaction():
+        sample_marts.execute("SET LOCAL ROLE bi_reader")
+        assert sample_marts.execute("SELECT count(*) FROM marts.mart_indicator_monitoring").fetchone()[0] > 0
+    for relation in ("raw.project_ledger", "staging.stg_fgj__project_ledger", "monitor.alerts", "reference.leaders"):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            with sample_marts.transaction():
+                sample_marts.execute("SET LOCAL ROLE bi_reader")
+                sample_marts.execute(f"SELECT 1 FROM {relation} LIMIT 1")
+
+
+def test_a_changed_threshold_changes_levels_on_the_next_build(sample_marts):
+    from econ_monitor.transform import run_dbt
+
+    # foreign_trade is 4.1% against 10%: −5.9 pp, red with the default red threshold of −2 pp.
+    # An operator edits seeds/warning_rules.csv; here the seeded table is changed as `dbt seed` would.
+    sample_marts.execute("UPDATE reference.warning_rules SET red_threshold = -6 WHERE rule_code = 'indicator_off_target' AND target_type = 'growth'")
+    run_dbt(["run", "--select", "mart_indicator_monitoring"])
+    (level,) = rows(sample_marts, "SELECT warning_level FROM marts.mart_indicator_monitoring WHERE indicator_code = 'foreign_trade' AND period_month = 9")[0]
+    assert level == "yellow"
+    run_dbt(["seed", "--select", "warning_rules", "--full-refresh"])
+    run_dbt(["run", "--select", "mart_indicator_monitoring"])
+    assert rows(sample_marts, "SELECT warning_level FROM marts.mart_indicator_monitoring WHERE indicator_code = 'foreign_trade' AND period_month = 9") == [("red",)]

@@ -46,6 +46,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     local_airflow.configure(settings)
+    if settings.link_secret:
+        os.environ.setdefault("ECON_LINK_SECRET", settings.link_secret)
     landing = Path(args.landing).resolve()
     url = warehouse_url(settings)
     os.environ["ECON_WAREHOUSE_URL"] = url  # the DAG's tasks (in this process) use the same warehouse

@@ -7,6 +7,7 @@ the repository. Defaults describe the embedded single-machine set-up that `make 
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,17 +71,31 @@ class Settings:
         return PROJECT_DIR / "dbt_project"
 
 
+def _local_link_secret(local_dir: Path) -> str:
+    """On the embedded single-machine set-up, a random secret kept under .local (never in the repo), so
+    the demo's mails carry working links; a deployment sets ECON_LINK_SECRET itself."""
+    path = local_dir / "link-secret"
+    if not path.exists():
+        local_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def load_settings() -> Settings:
+    local_dir = Path(os.environ.get("ECON_LOCAL_DIR", PROJECT_DIR / ".local")).resolve()
+    warehouse = os.environ.get("ECON_WAREHOUSE_URL") or None
+    link_secret = os.environ.get("ECON_LINK_SECRET") or (None if warehouse else _local_link_secret(local_dir))
     return Settings(
-        warehouse_url=os.environ.get("ECON_WAREHOUSE_URL") or None,
-        local_dir=Path(os.environ.get("ECON_LOCAL_DIR", PROJECT_DIR / ".local")).resolve(),
+        warehouse_url=warehouse,
+        local_dir=local_dir,
         smtp_host=os.environ.get("ECON_SMTP_HOST") or None,
         smtp_port=int(os.environ.get("ECON_SMTP_PORT", "25")),
         smtp_user=os.environ.get("ECON_SMTP_USER") or None,
         smtp_password=os.environ.get("ECON_SMTP_PASSWORD") or None,
         smtp_starttls=_flag("ECON_SMTP_STARTTLS", False),
         mail_from=os.environ.get("ECON_MAIL_FROM", "econ-monitor@jiaozhou.example"),
-        link_secret=os.environ.get("ECON_LINK_SECRET") or None,
+        link_secret=link_secret,
         link_base_url=os.environ.get("ECON_LINK_BASE_URL", "http://localhost:8080/econ-monitor"),
         link_ttl_days=int(os.environ.get("ECON_LINK_TTL_DAYS", "14")),
         escalation_days=int(os.environ.get("ECON_ESCALATION_DAYS", "3")),
