@@ -23,8 +23,23 @@ configure_dbt_environment()
 DBT_DIR = PROJECT_DIR / "dbt_project"
 DEFAULT_LANDING = str(PROJECT_DIR / "demo_data" / "2025-09")
 
+def _mail_data_team_on_failure(context) -> None:
+    from econ_monitor import pipeline
+
+    task_instance = context["task_instance"]
+    pipeline.notify_task_failure(
+        dag_id=task_instance.dag_id,
+        task_id=task_instance.task_id,
+        run_id=context["run_id"],
+        landing=(context.get("params") or {}).get("landing"),
+        log_url=getattr(task_instance, "log_url", None),
+        error=repr(context.get("exception")),
+    )
+
+
 DEFAULT_ARGS = {
     "owner": "data-team",
+    "on_failure_callback": _mail_data_team_on_failure,
     "retries": 2,
     "retry_delay": timedelta(minutes=1),
     "retry_exponential_backoff": True,

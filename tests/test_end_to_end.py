@@ -72,3 +72,16 @@ def test_the_same_delivery_again_loads_nothing_and_mails_nothing(two_runs):
     assert len(two_runs["mails_all"]) == len(two_runs["mails_first"])
     assert rows(two_runs["conn"], "SELECT count(*) FROM raw.project_ledger") == [(161 * 4,)]
     assert rows(two_runs["conn"], "SELECT count(*) FROM monitor.outbox") == [(len(EXPECTED["recipients"]),)]
+
+
+def test_a_failed_run_mails_the_data_team(server_url, tmp_path, mailbox):
+    url = new_database(server_url)
+    env = {**os.environ, "ECON_LOCAL_DIR": str(tmp_path / "local"), "ECON_WAREHOUSE_URL": url,
+           "ECON_SMTP_HOST": "127.0.0.1", "ECON_SMTP_PORT": str(mailbox.port)}
+    done = subprocess.run([sys.executable, "-m", "econ_monitor.cli", "run", "--landing", str(tmp_path / "no-such-dir")],
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 1 and "DAG econ_delivery: failed" in done.stdout
+    (mail,) = mailbox.to("data-team@jiaozhou.example")
+    assert "econ_delivery.ingest" in mail["Subject"]
+    assert "no-such-dir" in Mailbox.text(mail)
+    assert not [m for m in mailbox.messages if m["To"] != "data-team@jiaozhou.example"]

@@ -96,3 +96,22 @@ def deliver_mail() -> dict:
     with connect() as conn:
         result = deliver_pending(conn, load_settings())
     return {"sent": result.sent, "failed": result.failed, "pending": result.pending}
+
+
+def notify_task_failure(dag_id: str, task_id: str, run_id: str, landing: str | None, log_url: str | None,
+                        error: str) -> None:
+    """Tell the data team that a task failed for good (after its retries), through the outbox, and try
+    to deliver at once: the DAG's own mail task will not run after a failure upstream."""
+    with connect() as conn:
+        with conn.transaction(), conn.cursor() as cur:
+            queue_data_team_mail(
+                cur,
+                f"task-failure:{dag_id}:{task_id}:{run_id}",
+                f"【运行失败】{dag_id}.{task_id}",
+                "数据管道的一个任务在重试后仍然失败，本次运行后续步骤（含预警发送）未执行：",
+                [{"what": f"{dag_id}.{task_id} 失败", "where": f"run {run_id}；报送目录 {landing or '—'}；日志 {log_url or '—'}",
+                  "detail": error[:1000]}],
+            )
+        settings = load_settings()
+        if settings.smtp_host:
+            deliver_pending(conn, settings)
