@@ -7,13 +7,16 @@ so that parsing this file touches neither the database nor dbt.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Param, dag, task
+from airflow.sdk import Asset, Param, dag, task
+from airflow.sdk.exceptions import AirflowSkipException
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode
 
+from econ_monitor.assets import MONTHLY_STATISTICS_URI, WEEKLY_LEDGER_URI
 from econ_monitor.settings import PROJECT_DIR, apply_offline_defaults
 from econ_monitor.warehouse import configure_dbt_environment
 
@@ -21,7 +24,12 @@ apply_offline_defaults()
 configure_dbt_environment()
 
 DBT_DIR = PROJECT_DIR / "dbt_project"
-DEFAULT_LANDING = str(PROJECT_DIR / "demo_data" / "2025-09")
+# Departments deliver into ECON_LANDING_DIR/<department>/<file>; the DAG polls it on a short schedule
+# and does nothing when no file is new. `econ-monitor run --landing DIR` passes another directory.
+DEFAULT_LANDING = os.environ.get("ECON_LANDING_DIR", str(PROJECT_DIR / "demo_data" / "2025-09"))
+SCHEDULE = os.environ.get("ECON_DELIVERY_SCHEDULE", "*/10 * * * *")
+WEEKLY_LEDGER = Asset(WEEKLY_LEDGER_URI)
+MONTHLY_STATISTICS = Asset(MONTHLY_STATISTICS_URI)
 
 def _mail_data_team_on_failure(context) -> None:
     from econ_monitor import pipeline
@@ -50,7 +58,7 @@ DEFAULT_ARGS = {
 @dag(
     dag_id="econ_delivery",
     description="Departmental delivery → raw → dbt marts → quality gate → alerts → mail",
-    schedule=None,
+    schedule=SCHEDULE,
     start_date=pendulum.datetime(2025, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
     max_active_runs=1,
@@ -64,6 +72,13 @@ def econ_delivery():
         from econ_monitor import pipeline
 
         pipeline.prepare_warehouse()
+
+    @task.short_circuit(retries=0)  # the next scheduled run is the retry
+    def new_files_waiting(params=None) -> bool:
+        """Stop the run here (everything after it skipped) when the landing area holds nothing new."""
+        from econ_monitor import pipeline
+
+        return bool(pipeline.detect_delivery(params["landing"]))
 
     @task(retries=0)  # a bad file is quarantined, not retried; a crash mid-file rolls back its transaction
     def ingest(params=None) -> dict:
@@ -104,11 +119,24 @@ def econ_delivery():
 
         return pipeline.deliver_mail()
 
+    # The report DAGs are scheduled on these assets; a skipped announcement emits no asset event.
+    @task(outlets=[WEEKLY_LEDGER])
+    def announce_weekly_ledger(loaded: dict) -> None:
+        if "project_ledger" not in loaded["report_types"]:
+            raise AirflowSkipException("no new weekly ledger in this delivery")
+
+    @task(outlets=[MONTHLY_STATISTICS])
+    def announce_monthly_statistics(loaded: dict) -> None:
+        if "main_indicators" not in loaded["report_types"]:
+            raise AirflowSkipException("no new monthly statistics in this delivery")
+
     prepared = prepare_warehouse()
+    waiting = new_files_waiting()
     loaded = ingest()
     gate = quality_gate()
-    prepared >> loaded >> dbt_build >> gate
-    deliver_mail(raise_alerts(gate))
+    prepared >> waiting >> loaded >> dbt_build >> gate
+    mailed = deliver_mail(raise_alerts(gate))
+    mailed >> [announce_weekly_ledger(loaded), announce_monthly_statistics(loaded)]
 
 
 econ_delivery_dag = econ_delivery()

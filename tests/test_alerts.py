@@ -45,6 +45,13 @@ def test_each_leader_gets_one_digest_naming_their_warnings(sample_loaded, mailbo
     assert not mailbox.to("dispatch@jiaozhou.example")
 
 
+def test_growth_indicators_are_described_as_growth_rates(sample_loaded, mailbox):
+    _run_alerts_and_mail()
+    body = Mailbox.text(mailbox.to("mayor@jiaozhou.example")[0])
+    # GDP's absolute value is in 亿元, but its warning is about growth: 5.4% against 5.6%.
+    assert "实际 5.4%，目标 5.6%，差 -0.2 个百分点" in body
+
+
 def test_red_items_come_before_yellow_items(sample_loaded, mailbox):
     _run_alerts_and_mail()
     body = Mailbox.text(mailbox.to("tech-vice-mayor@jiaozhou.example")[0])

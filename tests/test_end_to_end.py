@@ -68,7 +68,7 @@ def test_each_responsible_leader_got_exactly_one_mail_naming_their_red_items(two
 
 
 def test_the_same_delivery_again_loads_nothing_and_mails_nothing(two_runs):
-    assert "files: 0 loaded, 12 duplicate, 0 quarantined" in two_runs["second"]
+    assert "no new files in the landing area" in two_runs["second"]
     assert len(two_runs["mails_all"]) == len(two_runs["mails_first"])
     assert rows(two_runs["conn"], "SELECT count(*) FROM raw.project_ledger") == [(161 * 4,)]
     assert rows(two_runs["conn"], "SELECT count(*) FROM monitor.outbox") == [(len(EXPECTED["recipients"]),)]
@@ -82,6 +82,6 @@ def test_a_failed_run_mails_the_data_team(server_url, tmp_path, mailbox):
                           env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 1 and "DAG econ_delivery: failed" in done.stdout
     (mail,) = mailbox.to("data-team@jiaozhou.example")
-    assert "econ_delivery.ingest" in mail["Subject"]
+    assert "econ_delivery.new_files_waiting" in mail["Subject"]
     assert "no-such-dir" in Mailbox.text(mail)
     assert not [m for m in mailbox.messages if m["To"] != "data-team@jiaozhou.example"]

@@ -94,3 +94,13 @@ def test_an_unknown_leader_is_a_warning_and_routes_to_the_dispatch_centre(conn, 
     assert "分管城建副市长" in _data_team_mail(mailbox)
     (dispatch,) = mailbox.to("dispatch@jiaozhou.example")
     assert "JZXM-2024-0158" in Mailbox.text(dispatch)
+
+
+def test_january_expects_no_report_that_only_starts_with_1_2_yue(conn, warehouse, tmp_path, mailbox):
+    """统计局 and 工信局 report January together with February: a January delivery is complete without them."""
+    from econ_monitor.demo_data import generate
+
+    generate((2025, 1), (2025, 1), tmp_path / "generated")
+    outcome = _run(conn, warehouse, tmp_path / "generated" / "2025-01", mailbox)
+    completeness = [f for f in outcome["gate"]["failures"] if "delivered for the newest period" in f]
+    assert completeness == [] and outcome["gate"]["withheld_domains"] == []

@@ -66,6 +66,9 @@ def _print_summary(state: str, tasks: dict, values: dict, eml_dir: Path | None) 
     alerts = values.get("raise_alerts") or {}
     mail = values.get("deliver_mail") or {}
     print(f"\nDAG econ_delivery: {state}")
+    if tasks.get("new_files_waiting") == "success" and tasks.get("ingest") == "skipped":
+        print("no new files in the landing area: nothing loaded, nothing mailed")
+        return
     for line in ingest.get("files", []):
         print(f"  {line}")
     print(f"files: {ingest.get('loaded', 0)} loaded, {ingest.get('duplicate', 0)} duplicate, "
@@ -145,6 +148,20 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         return 0
 
 
+def _month(text: str) -> tuple[int, int]:
+    year, month = text.split("-")
+    return int(year), int(month)
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    from econ_monitor.demo_data import generate
+
+    written = generate(_month(args.start), _month(args.end), Path(args.out), seed=args.seed)
+    months = sorted({path.relative_to(args.out).parts[0] for path in written})
+    print(f"{len(written)} files in {len(months)} monthly landing directories under {args.out}: {months[0]} … {months[-1]}")
+    return 0
+
+
 def cmd_warehouse(args: argparse.Namespace) -> int:
     from econ_monitor.warehouse import stop_embedded, warehouse_url
 
@@ -197,6 +214,13 @@ def build_parser() -> argparse.ArgumentParser:
     alerts.add_argument("--actor", help="who acts (defaults to the leader code)")
     alerts.add_argument("--all", action="store_true", help="list closed warnings too")
     alerts.set_defaults(func=cmd_alerts)
+
+    demo_data = commands.add_parser("demo-data", help="write synthetic deliveries in the samples' formats")
+    demo_data.add_argument("--from", dest="start", required=True, help="first month, YYYY-MM")
+    demo_data.add_argument("--to", dest="end", required=True, help="last month, YYYY-MM")
+    demo_data.add_argument("--out", required=True, help="directory for <YYYY-MM>/<department>/<file>")
+    demo_data.add_argument("--seed", type=int, default=2025)
+    demo_data.set_defaults(func=cmd_demo_data)
 
     warehouse = commands.add_parser("warehouse", help="the embedded warehouse: print its URL or stop it")
     warehouse.add_argument("action", choices=("url", "stop"))

@@ -14,7 +14,7 @@ from pathlib import Path
 from econ_monitor.alerts.digest import queue_data_team_mail, queue_digests, queue_escalations
 from econ_monitor.alerts.outbox import deliver_pending
 from econ_monitor.alerts.state import sync_alerts
-from econ_monitor.ingest.loader import ingest_landing
+from econ_monitor.ingest.loader import ingest_landing, pending_files
 from econ_monitor.schema import migrate
 from econ_monitor.settings import load_settings
 from econ_monitor.warehouse import connect, export_dbt_env, warehouse_url
@@ -28,6 +28,15 @@ def prepare_warehouse() -> str:
     migrate(url)
     export_dbt_env(url)
     return url
+
+
+def detect_delivery(landing: str | Path) -> list[str]:
+    """The files waiting in the landing area; an empty list means there is nothing to do this time."""
+    landing = Path(landing)
+    if not landing.is_dir():
+        raise FileNotFoundError(f"landing directory {landing} does not exist")
+    with connect() as conn:
+        return pending_files(conn, landing)
 
 
 def ingest_delivery(landing: str | Path) -> dict:
@@ -55,6 +64,7 @@ def ingest_delivery(landing: str | Path) -> dict:
         "loaded": sum(r.status == "loaded" for r in results),
         "duplicate": sum(r.status == "duplicate" for r in results),
         "quarantined": len(quarantined),
+        "report_types": sorted({r.report_type for r in results if r.status == "loaded"}),
     }
 
 

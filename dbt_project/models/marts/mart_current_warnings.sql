@@ -21,7 +21,8 @@ indicators as (
         actual_value as measure_value,
         target_value,
         deviation_pp,
-        unit as measure_unit,
+        -- a growth indicator's measure is its growth rate, whatever the unit of its absolute value
+        case when target_type = 'growth' then '%' else unit end as measure_unit,
         gap_to_time_progress,
         gap_to_target,
         pace_needed_per_month,

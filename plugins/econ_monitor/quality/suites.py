@@ -122,8 +122,11 @@ def completeness_suite() -> SuiteSpec:
                         "with newest as (select max(period_year * 100 + period_month) as period from {batch} "
                         "where status = 'loaded' and period_month is not null and as_of_date is null) "
                         f"select newest.period, '{department}/' as source_file from newest "
+                        # 统计局 and 工信局 report January together with February (1-2月): nothing is due
+                        # before the report's first month of the year.
+                        f"where newest.period is not null and newest.period % 100 >= {int(row['first_month_of_year'])} "
                         # GX substitutes {batch} with an aliased subquery: no alias of our own here.
-                        "where newest.period is not null and not exists (select 1 from {batch} "
+                        "and not exists (select 1 from {batch} "
                         f"where status = 'loaded' and department_code = '{department}' "
                         f"and report_type = '{report}' "
                         "and period_year * 100 + period_month = newest.period)"

@@ -1,0 +1,92 @@
+"""Jinja rendering of the reports: HTML (autoescaped: every figure and name from the data is escaped)
+and plain text for the mail, with the formatting helpers the templates share."""
+
+from __future__ import annotations
+
+import base64
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from econ_monitor.alerts.digest import RULE_LABELS
+
+COLOURS = {"red": "#c0392b", "yellow": "#b7950b", "green": "#27ae60", "no_data": "#7f8c8d"}
+# Shapes as well as colours, so a black-and-white print tells the levels apart (as in the warning mails).
+SYMBOLS = {"red": "●", "yellow": "▲", "green": "○", "no_data": "—"}
+LEVEL_LABELS = {"red": "红色", "yellow": "黄色", "green": "绿色", "no_data": "无数据"}
+TARGET_TYPE_LABELS = {"growth": "增速", "level": "占比/水平", "cumulative": "累计", "stock": "总量"}
+FREQUENCY_LABELS = {"monthly": "月度", "quarterly": "季度", "annual": "年度", "weekly": "周"}
+
+
+def num(value: object, digits: int = 2) -> str:
+    if value is None:
+        return "—"
+    number = Decimal(str(value))
+    text = f"{number:,.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text if text not in ("-0", "") else "0"
+
+
+def signed(value: object, digits: int = 2) -> str:
+    if value is None:
+        return "—"
+    text = num(value, digits)
+    return text if text.startswith("-") or text == "0" else f"+{text}"
+
+
+def cn_date(value: date | datetime | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def month_label(year: int, month: int) -> str:
+    return f"{year}年{'1' if month == 1 else f'1-{month}'}月"
+
+
+def level_label(level: str | None) -> str:
+    return LEVEL_LABELS.get(level or "no_data", level or "")
+
+
+def level_colour(level: str | None) -> str:
+    return COLOURS.get(level or "no_data", "#222222")
+
+
+def level_symbol(level: str | None) -> str:
+    return SYMBOLS.get(level or "no_data", "")
+
+
+def rule_label(rule_code: str) -> str:
+    return RULE_LABELS.get(rule_code, rule_code)
+
+
+def png_data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+_environment = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+_environment.filters.update(
+    num=num, signed=signed, cn_date=cn_date, level_label=level_label, level_colour=level_colour,
+    level_symbol=level_symbol, rule_label=rule_label, png_data_uri=png_data_uri,
+)
+_environment.globals.update(
+    COLOURS=COLOURS, SYMBOLS=SYMBOLS, LEVEL_LABELS=LEVEL_LABELS, TARGET_TYPE_LABELS=TARGET_TYPE_LABELS,
+    FREQUENCY_LABELS=FREQUENCY_LABELS, month_label=month_label,
+)
+
+
+def render(template: str, **context) -> tuple[str, str]:
+    """(html, text) from templates/<template>.html and .txt."""
+    html = _environment.get_template(f"{template}.html").render(**context)
+    text = _environment.get_template(f"{template}.txt").render(**context)
+    return html, text
