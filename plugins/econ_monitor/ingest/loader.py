@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import operator
 import re
 import shutil
 from dataclasses import dataclass
@@ -100,22 +101,26 @@ def _supersede_key(contract: Contract, department: str, parsed: ParsedFile) -> t
 
 
 def _copy_rows(cur: psycopg.Cursor, parsed: ParsedFile, lineage: dict[str, object]) -> int:
+    """COPY the parsed rows with their source_row and the lineage values of `lineage` (the same for every row)."""
     contract = parsed.contract
     data_columns = list(parsed.header.positions)
     if "period" in data_columns:
         data_columns.remove("period")
     if contract.key_column == "indicator_name":
         data_columns.append("is_sub_item")
-    lineage_columns = ["load_id", "source_file", "source_sha256", "source_row"]
-    columns = data_columns + lineage_columns
+    columns = [*data_columns, "source_row", *lineage]
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier("raw", contract.table), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
+    # Every record carries every data column (parse sets them all), so one C-level itemgetter call picks a
+    # row's values, instead of a generator of record.get calls per row. With source_row among them it
+    # always returns a tuple.
+    row_values = operator.itemgetter(*data_columns, "source_row")
+    constant = tuple(lineage.values())
     count = 0
-    constant = tuple(lineage[name] for name in lineage_columns[:-1])
     with cur.copy(statement) as copy:
         for record in parsed.rows:
-            copy.write_row(tuple(record.get(name) for name in data_columns) + constant + (record["source_row"],))
+            copy.write_row(row_values(record) + constant)
             count += 1
     return count
 
@@ -132,15 +137,25 @@ def _load(conn: psycopg.Connection, path: Path, source_file: str, department: st
                VALUES (%s, %s, %s, %s, %s, 'loaded', %s) RETURNING load_id""",
             (department, contract.report_type, source_file, sha, path.stat().st_size, Jsonb(parsed.header.units)),
         ).fetchone()[0]
-        rows = _copy_rows(cur, parsed, {"load_id": load_id, "source_file": source_file, "source_sha256": sha})
-        # The period of a 部门指标报送表 is only known once its rows are read.
+        lineage: dict[str, object] = {"load_id": load_id, "source_file": source_file, "source_sha256": sha}
+        # The period of most reports is known from the title or the file name before any row is read (and a
+        # row cannot change it then): it is copied with the rows. Setting it afterwards with an UPDATE would
+        # write every row a second time (a new row version and index entry each), which took longer than the
+        # COPY itself for a large file.
+        period_known = parsed.period_year is not None or parsed.as_of_date is not None
+        if period_known:
+            lineage |= {"period_year": parsed.period_year, "period_month": parsed.period_month,
+                        "as_of_date": parsed.as_of_date}
+        rows = _copy_rows(cur, parsed, lineage)
+        if not period_known:
+            # The period of a 部门指标报送表 (a column) is only known once its rows are read.
+            cur.execute(
+                sql.SQL("UPDATE {} SET period_year = %s, period_month = %s, as_of_date = %s WHERE load_id = %s").format(
+                    sql.Identifier("raw", contract.table)
+                ),
+                (parsed.period_year, parsed.period_month, parsed.as_of_date, load_id),
+            )
         key = _supersede_key(contract, department, parsed)
-        cur.execute(
-            sql.SQL("UPDATE {} SET period_year = %s, period_month = %s, as_of_date = %s WHERE load_id = %s").format(
-                sql.Identifier("raw", contract.table)
-            ),
-            (parsed.period_year, parsed.period_month, parsed.as_of_date, load_id),
-        )
         # One delivery of a report and period at a time may change it: later loads wait here.
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (repr(key),))
         superseded = [
@@ -210,6 +225,26 @@ def _quarantine(conn, path: Path, source_file: str, department: str, sha: str, r
                       error_row=rejection.row, error_column=rejection.column, quarantined_path=str(kept))
     log.warning("quarantined %s", reason)
     return LoadResult(source_file, department, "quarantined", reason=reason, load_id=load_id)
+
+
+def pending_files(conn: psycopg.Connection, landing: Path) -> list[str]:
+    """Files in the landing area that no earlier run has seen as they are now (same name, size, and not
+    modified since). Cheap enough to poll every few minutes: no file is read."""
+    root = landing.resolve()
+    seen = {
+        (source_file, size): received
+        for source_file, size, received in conn.execute(
+            "SELECT source_file, file_bytes, max(received_at) FROM raw.load_audit GROUP BY source_file, file_bytes"
+        )
+    }
+    pending = []
+    for path in landing_files(root):
+        relative = path.relative_to(root).as_posix() if path.resolve().is_relative_to(root) else path.name
+        stat = path.stat()
+        received = seen.get((relative, stat.st_size))
+        if received is None or received.timestamp() < stat.st_mtime:
+            pending.append(relative)
+    return pending
 
 
 def ingest_landing(conn: psycopg.Connection, landing: Path, quarantine_dir: Path) -> list[LoadResult]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Callable, Iterator
 from econ_monitor.ingest.contracts import CONTRACTS, Column, Contract, Kind, PeriodSource
 from econ_monitor.ingest.readers import Row, UnreadableFile, read_rows
 from econ_monitor.ingest.values import (
+    MISSING_MARKERS,
     CellError,
     clean_text,
     find_date,
@@ -179,17 +181,34 @@ def _converter(column: Column, header_unit: str | None) -> Callable[[object], ob
     return scaled
 
 
-def _is_skippable(cells: list[object], key_value: object) -> bool:
+def _is_skippable(cells: list[object], key_missing: bool) -> bool:
     """Blank lines, footnotes (one text cell) and total/subtotal rows carry no data of their own."""
-    filled = [cell for cell in cells if not is_missing(cell)]
+    # This runs for every row (a million in a province-wide file), so it makes one pass over the cells and
+    # folds each text cell once, instead of building lists with is_missing and clean_text per cell. Below,
+    # for a filled (not missing) text cell, `text` is exactly clean_text(cell).
+    filled = 0
+    first_is_text = False  # the first filled cell is a text cell
+    first_text: str | None = None  # the first filled text cell, folded
+    for cell in cells:
+        if cell is None:
+            continue
+        if isinstance(cell, str):
+            text = unicodedata.normalize("NFKC", cell).strip()
+            if text in MISSING_MARKERS or cell.strip() in MISSING_MARKERS:  # is_missing(cell)
+                continue
+            # A total/subtotal label anywhere in the row skips it. "计" ends every label: a cheap exact
+            # pre-check that spares the regex for almost every cell.
+            if "计" in text and _TOTAL_ROW.search(text):
+                return True
+            if first_text is None:
+                first_text = text
+                first_is_text = filled == 0
+        filled += 1
     if not filled:
         return True
-    texts = [clean_text(cell) or "" for cell in filled if isinstance(cell, str)]
-    if any(_TOTAL_ROW.search(text) for text in texts):
+    if filled == 1 and first_is_text and (key_missing or _FOOTNOTE.match(first_text)):
         return True
-    if len(filled) == 1 and isinstance(filled[0], str) and (key_value is None or _FOOTNOTE.match(texts[0])):
-        return True
-    return bool(texts) and bool(_FOOTNOTE.match(texts[0])) and len(filled) <= 2 and is_missing(key_value)
+    return first_text is not None and bool(_FOOTNOTE.match(first_text)) and filled <= 2 and key_missing
 
 
 def parse_file(path: Path, display_name: str | None = None) -> ParsedFile:
@@ -218,29 +237,35 @@ def parse_file(path: Path, display_name: str | None = None) -> ParsedFile:
 
 def _typed_rows(parsed: ParsedFile, rows: Iterator[Row], converters: dict[str, Callable]) -> Iterator[dict[str, object]]:
     contract, header = parsed.contract, parsed.header
-    key_index = header.positions[contract.key_column]
+    key_column = contract.key_column
+    key_index = header.positions[key_column]
+    key_label = header.labels[key_column]
+    indicator_key = key_column == "indicator_name"
     period_column = "period" if "period" in header.positions else None
+    # What every cell of a row needs, looked up once per file instead of once per cell:
+    # (target, cell index, converter, header label) in header order (the order errors are found in).
+    plan = tuple((target, index, converters[target], header.labels[target]) for target, index in header.positions.items())
     data_rows = 0
     try:
         for number, cells in rows:
-            key_raw = cells[key_index] if key_index < len(cells) else None
-            if _is_skippable(cells, None if is_missing(key_raw) else key_raw):
+            width = len(cells)
+            key_raw = cells[key_index] if key_index < width else None
+            if _is_skippable(cells, is_missing(key_raw)):
                 parsed.skipped_rows.append(number)
                 continue
             record: dict[str, object] = {"source_row": number}
-            for target, index in header.positions.items():
-                raw = cells[index] if index < len(cells) else None
+            for target, index, convert, label in plan:
                 try:
-                    record[target] = converters[target](raw)
+                    record[target] = convert(cells[index] if index < width else None)
                 except CellError as exc:
-                    raise FileRejected(str(exc), row=number, column=header.labels[target]) from exc
-            key = record[contract.key_column]
+                    raise FileRejected(str(exc), row=number, column=label) from exc
+            key = record[key_column]
             if key is None:
-                raise FileRejected("a data row without its key value", row=number, column=header.labels[contract.key_column])
-            if contract.key_column == "indicator_name" and isinstance(key, str) and key.startswith("#"):
+                raise FileRejected("a data row without its key value", row=number, column=key_label)
+            if indicator_key and isinstance(key, str) and key.startswith("#"):
                 record["indicator_name"] = key.lstrip("#").strip()
                 record["is_sub_item"] = True
-            elif contract.key_column == "indicator_name":
+            elif indicator_key:
                 record["is_sub_item"] = False
             if period_column:
                 period = record.pop(period_column)

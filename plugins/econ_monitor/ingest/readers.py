@@ -55,7 +55,7 @@ def read_csv(path: Path) -> Iterator[Row]:
         reader = csv.reader(_bounded_lines(text))
         try:
             for record in reader:
-                yield reader.line_num, list(record)
+                yield reader.line_num, record  # already a new list per row: no copy needed
         except UnicodeDecodeError as exc:
             raise UnreadableFile(f"bytes near row {reader.line_num + 1} are not valid {encoding}: {exc.reason}") from exc
         except csv.Error as exc:
