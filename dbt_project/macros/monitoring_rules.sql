@@ -31,13 +31,14 @@
     end
 {%- endmacro %}
 
-{#- The worse of several levels (red > yellow > green > no_data). -#}
+{#- The worse of several rule levels: red > yellow > no_data > green. A null level is a rule that does
+    not apply; a project to which no rule applies is green. -#}
 {% macro worst_level(level_exprs) -%}
     case greatest(
         {%- for expr in level_exprs %}
-        case {{ expr }} when 'red' then 3 when 'yellow' then 2 when 'green' then 1 else 0 end{{ "," if not loop.last }}
+        case {{ expr }} when 'red' then 4 when 'yellow' then 3 when 'no_data' then 2 when 'green' then 1 else 0 end{{ "," if not loop.last }}
         {%- endfor %}
-    ) when 3 then 'red' when 2 then 'yellow' when 1 then 'green' else 'no_data' end
+    ) when 4 then 'red' when 3 then 'yellow' when 2 then 'no_data' else 'green' end
 {%- endmacro %}
 
 {#- Names as people type them: no spaces (half- or full-width), no leading '#'. -#}
@@ -52,8 +53,8 @@
     where r.load_id in (select load_id from {{ source('raw', 'load_audit') }} where status = 'loaded')
 {%- endmacro %}
 
-{#- For rules whose measure exists only while the rule applies (a project not yet started, an issue not
-    closed), no measure in the newest ledger means the warning is over, not that data is missing. -#}
+{#- A rule that no longer applies (the project started, the issue was closed) has a null level: its
+    warning is over, so it counts as green. no_data (a missing figure) is left out by the caller. -#}
 {% macro applicable_or_green(level_expr) -%}
-    case when {{ level_expr }} = 'no_data' then 'green' else {{ level_expr }} end
+    coalesce({{ level_expr }}, 'green')
 {%- endmacro %}

@@ -1,7 +1,8 @@
 -- The current state of every monitored entity in one shape, which alerting reads: for each rule and
 -- entity, its newest period that has data (a quarterly indicator keeps its quarter-end level until
 -- the next quarter is reported). Green rows are kept so that a warning whose data recovered can close.
--- A project or issue rule that no longer applies (the project started, the issue was closed) is green.
+-- A project or issue rule that no longer applies (the project started, the issue was closed) is green;
+-- a missing figure (no_data) leaves the warning as it was.
 -- domain names the data a warning depends on (indicators/<department>, chains, projects, issues,
 -- enterprises), so the quality gate can withhold exactly the alerts whose data failed a check.
 with
@@ -66,25 +67,29 @@ projects as (
            as_of_date::text, {{ applicable_or_green('overdue_start_level') }}, leader_code, overdue_start_days::numeric, null::numeric,
            null::numeric, '天', null::numeric, null::numeric, null::numeric, null::numeric, source_file
     from {{ ref('mart_project_progress') }}
+    where overdue_start_level is distinct from 'no_data'
     union all
     select 'project_investment_behind', 'project', project_code, project_name, 'projects', year, as_of_date,
            as_of_date::text, {{ applicable_or_green('investment_pace_level') }}, leader_code, investment_pace_ratio, annual_plan_investment_wan,
            null::numeric, '比率', investment_gap_to_time_progress_wan, investment_gap_to_plan_wan, null::numeric,
            null::numeric, source_file
     from {{ ref('mart_project_progress') }}
+    where investment_pace_level is distinct from 'no_data'
     union all
     select 'project_stale', 'project', project_code, project_name, 'projects', year, as_of_date,
            as_of_date::text, {{ applicable_or_green('stale_level') }}, leader_code, stale_days::numeric, null::numeric,
            null::numeric, '天', null::numeric, null::numeric, null::numeric, null::numeric, source_file
     from {{ ref('mart_project_progress') }}
+    where stale_level is distinct from 'no_data'
 ),
 issues as (
     select 'issue_overdue', 'issue', issue_code, issue_code || ' ' || coalesce(project_name, '') || '：' || coalesce(description, ''),
            'issues', year, as_of_date, as_of_date::text,
-           {{ applicable_or_green('warning_level') }},
+           warning_level,
            leader_code, overdue_days::numeric, null::numeric, null::numeric, '天',
            null::numeric, null::numeric, null::numeric, null::numeric, source_file
     from {{ ref('mart_issue_monitoring') }}
+    where warning_level <> 'no_data'
 ),
 enterprises as (
     select 'enterprise_decline', 'enterprise', credit_code, enterprise_name, 'enterprises', year,

@@ -1,4 +1,4 @@
--- 问题台账: every issue in every weekly issue ledger, overdue when not 已销号 past its deadline,
+-- 问题台账: every issue in every weekly issue ledger, overdue when not 已销号 past its deadline (closed: green),
 -- routed through its project to the project's 包挂领导 (调度中心 D00 when unknown).
 with
 issues as (select * from {{ ref('stg_fgj__issue_ledger') }}),
@@ -20,8 +20,11 @@ latest_project as (
 measured as (
     select
         issues.*,
+        -- Days past the deadline of an issue still open (0 before the deadline); null when the status or
+        -- the deadline is missing, which is no_data, never "not overdue".
         case
-            when issues.status <> '已销号' and issues.due_date < issues.as_of_date then issues.as_of_date - issues.due_date
+            when issues.status <> '已销号' and issues.due_date is not null  -- greatest() would read null as 0
+            then greatest(issues.as_of_date - issues.due_date, 0)
         end as overdue_days,
         coalesce(latest_project.leader_code, 'D00') as leader_code,
         latest_project.leader_title,
@@ -45,7 +48,7 @@ select
     status,
     closed_date,
     overdue_days,
-    {{ warning_level('overdue_days', 'rules') }} as warning_level,
+    case when status = '已销号' then 'green' else {{ warning_level('overdue_days', 'rules') }} end as warning_level,
     leader_code,
     leader_title,
     source_file,

@@ -8,28 +8,38 @@ pace_rule as (select rule_code, target_type, comparison, yellow_threshold, red_t
 stale_rule as (select rule_code, target_type, comparison, yellow_threshold, red_threshold from {{ ref('warning_rules') }} where rule_code = 'project_stale'),
 
 measured as (
+    -- Each rule applies to some projects only. Where it applies, a missing figure gives no measure
+    -- (no_data, which never closes a warning); where it does not apply, the rule's level is null.
     select
         history.*,
         {{ time_progress_day('history.as_of_date') }} as time_progress,
-        case
-            when stage = '已签约' and actual_start_date is null and planned_start_date < as_of_date
-            then as_of_date - planned_start_date
-        end as overdue_start_days,
-        case
-            when stage = '已开工' and annual_plan_investment_wan > 0
-            then (ytd_investment_wan / annual_plan_investment_wan) / {{ time_progress_day('history.as_of_date') }}
-        end as investment_pace_raw,
-        case when stage = '已开工' then as_of_date - unchanged_since end as stale_days
+        stage = '已签约' and actual_start_date is null as overdue_start_applies,
+        stage = '已开工' and (annual_plan_investment_wan is null or annual_plan_investment_wan > 0) as investment_pace_applies,
+        stage = '已开工' as stale_applies
     from history
+),
+
+measures as (
+    select
+        measured.*,
+        -- greatest() ignores nulls: without the date check a missing planned start would read as 0 days.
+        case when overdue_start_applies and planned_start_date is not null
+            then greatest(as_of_date - planned_start_date, 0)
+        end as overdue_start_days,
+        case when investment_pace_applies
+            then (ytd_investment_wan / annual_plan_investment_wan) / time_progress
+        end as investment_pace_raw,
+        case when stale_applies then as_of_date - unchanged_since end as stale_days
+    from measured
 ),
 
 classified as (
     select
-        measured.*,
-        {{ warning_level('overdue_start_days', 'overdue_rule') }} as overdue_start_level,
-        {{ warning_level('investment_pace_raw', 'pace_rule') }} as investment_pace_level,
-        {{ warning_level('stale_days', 'stale_rule') }} as stale_level
-    from measured
+        measures.*,
+        case when overdue_start_applies then {{ warning_level('overdue_start_days', 'overdue_rule') }} end as overdue_start_level,
+        case when investment_pace_applies then {{ warning_level('investment_pace_raw', 'pace_rule') }} end as investment_pace_level,
+        case when stale_applies then {{ warning_level('stale_days', 'stale_rule') }} end as stale_level
+    from measures
     cross join overdue_rule
     cross join pace_rule
     cross join stale_rule
