@@ -33,7 +33,9 @@ def run_dbt(args: list[str], url: str | None = None) -> object:
 
 
 def build(url: str) -> None:
-    run_dbt(["build"], url)
+    """Seeds, models and data tests. Unit tests check the project's logic, not the data: like dbt
+    recommends, they run in development and CI (tests/test_dbt_project.py), not on every delivery."""
+    run_dbt(["build", "--exclude-resource-type", "unit_test"], url)
 
 
 def parse_manifest() -> None:
