@@ -12,11 +12,12 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Asset, Param, dag, task
-from airflow.sdk.exceptions import AirflowSkipException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode
 
 from econ_monitor.assets import MONTHLY_STATISTICS_URI, WEEKLY_LEDGER_URI
+from econ_monitor.callbacks import mail_data_team_on_failure
 from econ_monitor.settings import PROJECT_DIR, apply_offline_defaults
 from econ_monitor.warehouse import configure_dbt_environment
 
@@ -31,23 +32,9 @@ SCHEDULE = os.environ.get("ECON_DELIVERY_SCHEDULE", "*/10 * * * *")
 WEEKLY_LEDGER = Asset(WEEKLY_LEDGER_URI)
 MONTHLY_STATISTICS = Asset(MONTHLY_STATISTICS_URI)
 
-def _mail_data_team_on_failure(context) -> None:
-    from econ_monitor import pipeline
-
-    task_instance = context["task_instance"]
-    pipeline.notify_task_failure(
-        dag_id=task_instance.dag_id,
-        task_id=task_instance.task_id,
-        run_id=context["run_id"],
-        landing=(context.get("params") or {}).get("landing"),
-        log_url=getattr(task_instance, "log_url", None),
-        error=repr(context.get("exception")),
-    )
-
-
 DEFAULT_ARGS = {
     "owner": "data-team",
-    "on_failure_callback": _mail_data_team_on_failure,
+    "on_failure_callback": mail_data_team_on_failure,
     "retries": 2,
     "retry_delay": timedelta(minutes=1),
     "retry_exponential_backoff": True,
@@ -80,7 +67,9 @@ def econ_delivery():
 
         return bool(pipeline.detect_delivery(params["landing"]))
 
-    @task(retries=0)  # a bad file is quarantined, not retried; a crash mid-file rolls back its transaction
+    # A broken file never fails this task (it is quarantined); a failure here is the infrastructure (a
+    # killed worker, the database away), and a retry is safe: an interrupted file's transaction rolled back.
+    @task(retries=3)
     def ingest(params=None) -> dict:
         from econ_monitor import pipeline
 
@@ -120,15 +109,26 @@ def econ_delivery():
         return pipeline.deliver_mail()
 
     # The report DAGs are scheduled on these assets; a skipped announcement emits no asset event.
+    # Reports are built from the marts, so they follow only a delivery whose data passed the gate.
     @task(outlets=[WEEKLY_LEDGER])
-    def announce_weekly_ledger(loaded: dict) -> None:
-        if "project_ledger" not in loaded["report_types"]:
-            raise AirflowSkipException("no new weekly ledger in this delivery")
+    def announce_weekly_ledger(loaded: dict, gate: dict) -> None:
+        if "project_ledger" not in loaded["report_types"] or gate["failed_critical"]:
+            raise AirflowSkipException("no new weekly ledger that passed the quality gate")
 
     @task(outlets=[MONTHLY_STATISTICS])
-    def announce_monthly_statistics(loaded: dict) -> None:
-        if "main_indicators" not in loaded["report_types"]:
-            raise AirflowSkipException("no new monthly statistics in this delivery")
+    def announce_monthly_statistics(loaded: dict, gate: dict) -> None:
+        if "main_indicators" not in loaded["report_types"] or gate["failed_critical"]:
+            raise AirflowSkipException("no new monthly statistics that passed the quality gate")
+
+    # A leaf after the mail: the leaders of unaffected domains got their alerts, and the run still shows
+    # the gate as failed. No failure mail: the gate already mailed the data team what failed.
+    @task(retries=0, on_failure_callback=None)
+    def quality_verdict(gate: dict) -> None:
+        if gate["failed_critical"]:
+            raise AirflowFailException(
+                f"{gate['failed_critical']} critical quality checks failed; alerts withheld for: "
+                + ", ".join(gate["withheld_domains"])
+            )
 
     prepared = prepare_warehouse()
     waiting = new_files_waiting()
@@ -136,7 +136,7 @@ def econ_delivery():
     gate = quality_gate()
     prepared >> waiting >> loaded >> dbt_build >> gate
     mailed = deliver_mail(raise_alerts(gate))
-    mailed >> [announce_weekly_ledger(loaded), announce_monthly_statistics(loaded)]
+    mailed >> [announce_weekly_ledger(loaded, gate), announce_monthly_statistics(loaded, gate), quality_verdict(gate)]
 
 
 econ_delivery_dag = econ_delivery()

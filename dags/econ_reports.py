@@ -17,25 +17,12 @@ import pendulum
 from airflow.sdk import Asset, dag, task
 
 from econ_monitor.assets import MONTHLY_STATISTICS_URI, WEEKLY_LEDGER_URI
-
-
-def _mail_data_team_on_failure(context) -> None:
-    from econ_monitor import pipeline
-
-    task_instance = context["task_instance"]
-    pipeline.notify_task_failure(
-        dag_id=task_instance.dag_id,
-        task_id=task_instance.task_id,
-        run_id=context["run_id"],
-        landing=None,
-        log_url=getattr(task_instance, "log_url", None),
-        error=repr(context.get("exception")),
-    )
+from econ_monitor.callbacks import mail_data_team_on_failure
 
 
 DEFAULT_ARGS = {
     "owner": "data-team",
-    "on_failure_callback": _mail_data_team_on_failure,
+    "on_failure_callback": mail_data_team_on_failure,
     "retries": 2,
     "retry_delay": timedelta(minutes=2),
     "retry_exponential_backoff": True,

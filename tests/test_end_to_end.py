@@ -35,13 +35,14 @@ def two_runs(server_url, tmp_path_factory):
     box.start()
     try:
         first = _run_cli(SAMPLE, local, url, box)
-        after_first = list(box.messages)
+        after_first = [m for m in box.messages if m["X-Econ-Monitor-Kind"] == "digest"]
+        reports_first = [m for m in box.messages if m["X-Econ-Monitor-Kind"] in ("monthly_bulletin", "weekly_dispatch")]
         second = _run_cli(SAMPLE, local, url, box)
     finally:
         box.stop()
     with connect(url) as conn:
         yield {"first": first.stdout, "second": second.stdout, "mails_first": after_first,
-               "mails_all": list(box.messages), "conn": conn}
+               "reports_first": reports_first, "mails_all": list(box.messages), "conn": conn}
 
 
 def test_the_dag_succeeds_and_summarises_the_delivery(two_runs):
@@ -67,11 +68,19 @@ def test_each_responsible_leader_got_exactly_one_mail_naming_their_red_items(two
             assert any(name in body for name in item), (mail["To"], item)
 
 
+def test_the_monthly_bulletin_and_weekly_dispatch_follow_the_delivery(two_runs):
+    assert "econ_monthly_bulletin: success" in two_runs["first"] and "econ_weekly_dispatch: success" in two_runs["first"]
+    kinds = sorted({m["X-Econ-Monitor-Kind"] for m in two_runs["reports_first"]})
+    assert kinds == ["monthly_bulletin", "weekly_dispatch"]
+    # the leadership group: every leader and the dispatch centre, once per report
+    assert len(two_runs["reports_first"]) == 2 * 8
+
+
 def test_the_same_delivery_again_loads_nothing_and_mails_nothing(two_runs):
     assert "no new files in the landing area" in two_runs["second"]
-    assert len(two_runs["mails_all"]) == len(two_runs["mails_first"])
+    assert len(two_runs["mails_all"]) == len(two_runs["mails_first"]) + len(two_runs["reports_first"])
     assert rows(two_runs["conn"], "SELECT count(*) FROM raw.project_ledger") == [(161 * 4,)]
-    assert rows(two_runs["conn"], "SELECT count(*) FROM monitor.outbox") == [(len(EXPECTED["recipients"]),)]
+    assert rows(two_runs["conn"], "SELECT count(*) FROM monitor.outbox WHERE kind = 'digest'") == [(len(EXPECTED["recipients"]),)]
 
 
 def test_a_failed_run_mails_the_data_team(server_url, tmp_path, mailbox):

@@ -12,6 +12,10 @@ from pathlib import Path
 from econ_monitor.settings import PROJECT_DIR, apply_offline_defaults, load_settings
 
 DEMO_LANDING = PROJECT_DIR / "demo_data" / "2025-09"
+REPORTS_ON_ANNOUNCEMENT = {
+    "announce_monthly_statistics": "econ_monthly_bulletin",
+    "announce_weekly_ledger": "econ_weekly_dispatch",
+}
 
 
 @contextmanager
@@ -56,7 +60,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     local_airflow.migrate_metadata_db()
     with _mail_server(settings) as eml_dir:
         state, tasks, values = local_airflow.run_dag("econ_delivery.py", "econ_delivery", {"landing": str(landing)})
-    _print_summary(state, tasks, values, eml_dir)
+        _print_summary(state, tasks, values, eml_dir)
+        # In-process runs have no scheduler to follow the delivery's asset events: run the report DAGs
+        # that the scheduler would have started.
+        for announcement, dag_id in REPORTS_ON_ANNOUNCEMENT.items():
+            if tasks.get(announcement) == "success":
+                report_state, _, report_values = local_airflow.run_dag("econ_reports.py", dag_id, {})
+                report = next(iter(report_values.values()), {}) or {}
+                print(f"{dag_id}: {report_state}; {report.get('title', '')} → {report.get('path', '')}")
+                state = state if report_state == "success" else report_state
     return 0 if state == "success" else 1
 
 
