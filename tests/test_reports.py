@@ -3,7 +3,6 @@ publishing mails each leader once per period, data is escaped, and the HTML rend
 
 from __future__ import annotations
 
-import ast
 import csv
 import os
 import re
@@ -296,11 +295,3 @@ def test_reports_render_in_a_headless_browser(built, tmp_path):
             assert white < 0.9 * pixels.size[0] * pixels.size[1], f"{name}: the page is almost blank"
             # the red of the warnings (text and chart bars) is on the page
             assert any(sum(abs(a - b) for a, b in zip(colour, (0xC0, 0x39, 0x2B))) <= 12 for _, colour in colours), name
-
-
-def test_report_dag_file_imports_nothing_heavy_at_parse_time():
-    tree = ast.parse((PROJECT_DIR / "dags" / "econ_reports.py").read_text(encoding="utf-8"))
-    top_level = {node.module if isinstance(node, ast.ImportFrom) else alias.name
-                 for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))
-                 for alias in (node.names if isinstance(node, ast.Import) else [None])}
-    assert top_level <= {"__future__", "datetime", "pendulum", "airflow.sdk", "econ_monitor.assets"}
