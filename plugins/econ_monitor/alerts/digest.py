@@ -13,7 +13,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import psycopg
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from psycopg.rows import dict_row
 
 from econ_monitor.alerts.links import action_url
@@ -21,6 +20,7 @@ from econ_monitor.alerts.outbox import Mail, enqueue
 from econ_monitor.alerts.state import domain_patterns
 from econ_monitor.reference import DATA_TEAM, leader
 from econ_monitor.settings import Settings
+from econ_monitor.templating import template_environment
 
 RULE_LABELS = {
     "indicator_off_target": "指标未达目标",
@@ -34,13 +34,7 @@ RULE_LABELS = {
 }
 LEVEL_LABELS = {"red": "红色预警", "yellow": "黄色预警"}
 
-_templates = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+_templates = template_environment(Path(__file__).parent / "templates")
 
 
 def _num(value: object, digits: int = 2) -> str:
@@ -175,22 +169,29 @@ def queue_digests(conn: psycopg.Connection, settings: Settings, withheld_domains
                 "digest", recipient=recipient, period=period, reds=reds, yellows=yellows,
                 items=_items(alerts, settings, leader_code), heading="本期新增及升级的预警",
             )
-            message_id = enqueue(cur, Mail("digest", _digest_key(f"digest:{leader_code}", alerts), leader_code,
-                                           subject, text, html, tuple(a["alert_key"] for a in alerts)))
-            if message_id is None:
-                continue
-            queued.append(message_id)
-            for alert in alerts:
-                cur.execute(
-                    "UPDATE monitor.alerts SET last_notified_at = now(), last_notified_level = level WHERE alert_key = %s",
-                    (alert["alert_key"],),
-                )
-                cur.execute(
-                    """INSERT INTO monitor.alert_events (alert_key, event_type, level, details)
-                       VALUES (%s, 'notified', %s, jsonb_build_object('message_id', %s::bigint))""",
-                    (alert["alert_key"], alert["level"], message_id),
-                )
+            mail = Mail("digest", _digest_key(f"digest:{leader_code}", alerts), leader_code, subject, text, html,
+                        tuple(a["alert_key"] for a in alerts))
+            queued += _queue_for_alerts(
+                cur, mail, alerts, "notified",
+                "UPDATE monitor.alerts SET last_notified_at = now(), last_notified_level = level WHERE alert_key = %s",
+            )
     return queued
+
+
+def _queue_for_alerts(cur: psycopg.Cursor, mail: Mail, alerts: list[dict], event_type: str, mark_sql: str) -> list[int]:
+    """Queue one mail about these alerts, mark each alert and record the event, all in the caller's
+    transaction: a mail is either queued with its alerts marked, or neither."""
+    message_id = enqueue(cur, mail)
+    if message_id is None:  # already queued by an earlier run
+        return []
+    for alert in alerts:
+        cur.execute(mark_sql, (alert["alert_key"],))
+        cur.execute(
+            """INSERT INTO monitor.alert_events (alert_key, event_type, level, details)
+               VALUES (%s, %s, %s, jsonb_build_object('to', %s::text, 'message_id', %s::bigint))""",
+            (alert["alert_key"], event_type, alert["level"], mail.recipient_code, message_id),
+        )
+    return [message_id]
 
 
 def queue_escalations(conn: psycopg.Connection, settings: Settings) -> list[int]:
@@ -216,18 +217,11 @@ def queue_escalations(conn: psycopg.Connection, settings: Settings) -> list[int]
             heading = f"以下红色预警发出后超过 {settings.escalation_days} 天无人认领，请督促责任领导认领"
             text, html = _render("digest", recipient=recipient, period=period, reds=len(alerts), yellows=0,
                                  items=_items(alerts, settings, target), heading=heading)
-            message_id = enqueue(cur, Mail("escalation", _digest_key(f"escalation:{target}", alerts), target,
-                                           subject, text, html, tuple(a["alert_key"] for a in alerts)))
-            if message_id is None:
-                continue
-            queued.append(message_id)
-            for alert in alerts:
-                cur.execute("UPDATE monitor.alerts SET escalated_at = now() WHERE alert_key = %s", (alert["alert_key"],))
-                cur.execute(
-                    """INSERT INTO monitor.alert_events (alert_key, event_type, level, details)
-                       VALUES (%s, 'escalated', %s, jsonb_build_object('to', %s::text, 'message_id', %s::bigint))""",
-                    (alert["alert_key"], alert["level"], target, message_id),
-                )
+            mail = Mail("escalation", _digest_key(f"escalation:{target}", alerts), target, subject, text, html,
+                        tuple(a["alert_key"] for a in alerts))
+            queued += _queue_for_alerts(
+                cur, mail, alerts, "escalated", "UPDATE monitor.alerts SET escalated_at = now() WHERE alert_key = %s"
+            )
     return queued
 
 

@@ -8,9 +8,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-
 from econ_monitor.alerts.digest import RULE_LABELS
+from econ_monitor.templating import template_environment
 
 COLOURS = {"red": "#c0392b", "yellow": "#b7950b", "green": "#27ae60", "no_data": "#7f8c8d"}
 # Shapes as well as colours, so a black-and-white print tells the levels apart (as in the warning mails).
@@ -67,14 +66,7 @@ def png_data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-_environment = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
+_environment = template_environment(Path(__file__).parent / "templates")
 _environment.filters.update(
     num=num, signed=signed, cn_date=cn_date, level_label=level_label, level_colour=level_colour,
     level_symbol=level_symbol, rule_label=rule_label, png_data_uri=png_data_uri,
