@@ -1,7 +1,35 @@
 -- 重点企业: every key enterprise in every monthly report, warned on a YTD decline.
+-- Incremental: a province-wide deployment adds about a million rows a month, so a build recomputes only
+-- the months that changed — a month with a delivery loaded since the last build (new or corrected), or
+-- a month classified under other thresholds than today's (rule_fingerprint). A change of leaders or of
+-- the model itself needs `dbt build --full-refresh --select mart_enterprise_monitoring`.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['year', 'period_month'],
+    on_schema_change='fail',
+) }}
+
 with
-reports as (select * from {{ ref('stg_tjj__enterprise_report') }}),
-rules as (select rule_code, target_type, comparison, yellow_threshold, red_threshold from {{ ref('warning_rules') }} where rule_code = 'enterprise_decline'),
+rules as (
+    select rule_code, target_type, comparison, yellow_threshold, red_threshold,
+           md5(row(comparison, yellow_threshold, red_threshold)::text) as rule_fingerprint
+    from {{ ref('warning_rules') }}
+    where rule_code = 'enterprise_decline'
+),
+reports as (
+    select * from {{ ref('stg_tjj__enterprise_report') }}
+    {% if is_incremental() %}
+    where (year, period_month) in (
+        select period_year, period_month from {{ source('raw', 'load_audit') }}
+        where report_type = 'key_enterprises'
+          and load_id > (select coalesce(max(load_id), 0) from {{ this }})
+        union
+        select year, period_month from {{ this }}
+        where rule_fingerprint is distinct from (select rule_fingerprint from rules)
+    )
+    {% endif %}
+),
 leaders as (select * from {{ ref('leaders') }} where role = 'leader')
 
 select
@@ -19,7 +47,9 @@ select
     reports.leader_title,
     leaders.leader_code is null as leader_unknown,
     reports.source_file,
-    reports.source_row
+    reports.source_row,
+    reports.load_id,
+    rules.rule_fingerprint
 from reports
 cross join rules
 left join leaders on {{ normalized_name('leaders.title') }} = reports.leader_title
