@@ -144,3 +144,23 @@ def test_claim_and_close_record_who_and_when(sample_loaded, conn):
     # A closed warning whose data does not worsen stays closed on the next run.
     pipeline.raise_alerts()
     assert rows(conn, "SELECT status FROM monitor.alerts WHERE alert_key = %s", (key,)) == [("closed",)]
+
+
+def test_a_project_that_leaves_the_ledger_has_its_warnings_closed(sample_loaded, warehouse, mailbox, tmp_path):
+    _run_alerts_and_mail()
+    key = "project_overdue_start:JZXM-2024-0158:2025"  # red in September
+    landing = tmp_path / "october"
+    (landing / "fgj").mkdir(parents=True)
+    workbook = openpyxl.load_workbook(SAMPLE / "fgj" / "重点项目调度台账_2025-09-26.xlsx")
+    sheet = workbook.active
+    sheet["A1"].value = "胶州市重点项目调度台账（截至2025年10月3日）"
+    (row,) = [cells[0].row for cells in sheet.iter_rows(min_row=3) if cells[1].value == "JZXM-2024-0158"]
+    sheet.delete_rows(row)
+    workbook.save(landing / "fgj" / "重点项目调度台账_2025-10-03.xlsx")
+    load_and_build(sample_loaded, warehouse, landing)
+    outcome = _run_alerts_and_mail()
+    assert key in [k for (k,) in rows(sample_loaded, "SELECT alert_key FROM monitor.alerts WHERE status = 'closed'")]
+    (reason,) = rows(sample_loaded, "SELECT details->>'reason' FROM monitor.alert_events WHERE alert_key = %s AND event_type = 'resolved_by_data'", (key,))[0]
+    assert "no longer in the newest ledger" in reason
+    # every other project stays as it was
+    assert outcome["resolved"] == 1

@@ -12,6 +12,7 @@ from pathlib import Path
 from econ_monitor.settings import PROJECT_DIR, apply_offline_defaults, load_settings
 
 DEMO_LANDING = PROJECT_DIR / "demo_data" / "2025-09"
+DEMO_HISTORY = ((2025, 7), (2025, 8))
 REPORTS_ON_ANNOUNCEMENT = {
     "announce_monthly_statistics": "econ_monthly_bulletin",
     "announce_weekly_ledger": "econ_weekly_dispatch",
@@ -101,8 +102,20 @@ def _print_summary(state: str, tasks: dict, values: dict, eml_dir: Path | None) 
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    """Replay two generated months (history for the marts, the reports' month-on-month changes and the
+    weekly ledgers' stale-project detection), then the sample delivery of 2025-09."""
+    from econ_monitor.demo_data import generate
+
+    history = load_settings().local_dir / "demo-history"
+    generate(DEMO_HISTORY[0], DEMO_HISTORY[-1], history)  # the same bytes every time: a re-run loads nothing
+    code = 0
+    for month in sorted(path for path in history.iterdir() if path.is_dir()):
+        print(f"\n=== {month.name}: generated delivery ({month}) ===")
+        args.landing = str(month)
+        code = cmd_run(args) or code
+    print(f"\n=== 2025-09: the sample delivery ({DEMO_LANDING}) ===")
     args.landing = str(DEMO_LANDING)
-    code = cmd_run(args)
+    code = cmd_run(args) or code
     from econ_monitor.warehouse import warehouse_url
 
     print("\nWhere to look:")
@@ -209,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--landing", required=True, help="<landing>/<department>/<file>")
     run.set_defaults(func=cmd_run)
 
-    demo = commands.add_parser("demo", help="run the delivery DAG over the bundled sample delivery")
+    demo = commands.add_parser("demo", help="replay two generated months, then the bundled sample delivery")
     demo.set_defaults(func=cmd_demo)
 
     ingest = commands.add_parser("ingest", help="load a landing directory into raw tables, one line per file")

@@ -62,25 +62,35 @@ project_counts as (
     from {{ ref('mart_project_targets') }}
     where industry_category <> '合计' and started_warning_level <> 'no_data'
 ),
+-- Ledgers are full snapshots: a project or issue no longer in the newest one is no longer followed, and
+-- alerting closes its warnings (a missing figure of a project still listed keeps its warning).
+in_newest_ledger as (
+    select project_code from {{ ref('mart_project_progress') }}
+    where as_of_date = (select max(as_of_date) from {{ ref('mart_project_progress') }})
+),
+in_newest_issue_ledger as (
+    select issue_code from {{ ref('mart_issue_monitoring') }}
+    where as_of_date = (select max(as_of_date) from {{ ref('mart_issue_monitoring') }})
+),
 projects as (
     select 'project_overdue_start', 'project', project_code, project_name, 'projects', year, as_of_date,
            as_of_date::text, {{ applicable_or_green('overdue_start_level') }}, leader_code, overdue_start_days::numeric, null::numeric,
            null::numeric, '天', null::numeric, null::numeric, null::numeric, null::numeric, source_file
     from {{ ref('mart_project_progress') }}
-    where overdue_start_level is distinct from 'no_data'
+    where overdue_start_level is distinct from 'no_data' and project_code in (select project_code from in_newest_ledger)
     union all
     select 'project_investment_behind', 'project', project_code, project_name, 'projects', year, as_of_date,
            as_of_date::text, {{ applicable_or_green('investment_pace_level') }}, leader_code, investment_pace_ratio, annual_plan_investment_wan,
            null::numeric, '比率', investment_gap_to_time_progress_wan, investment_gap_to_plan_wan, null::numeric,
            null::numeric, source_file
     from {{ ref('mart_project_progress') }}
-    where investment_pace_level is distinct from 'no_data'
+    where investment_pace_level is distinct from 'no_data' and project_code in (select project_code from in_newest_ledger)
     union all
     select 'project_stale', 'project', project_code, project_name, 'projects', year, as_of_date,
            as_of_date::text, {{ applicable_or_green('stale_level') }}, leader_code, stale_days::numeric, null::numeric,
            null::numeric, '天', null::numeric, null::numeric, null::numeric, null::numeric, source_file
     from {{ ref('mart_project_progress') }}
-    where stale_level is distinct from 'no_data'
+    where stale_level is distinct from 'no_data' and project_code in (select project_code from in_newest_ledger)
 ),
 issues as (
     select 'issue_overdue', 'issue', issue_code, issue_code || ' ' || coalesce(project_name, '') || '：' || coalesce(description, ''),
@@ -89,7 +99,7 @@ issues as (
            leader_code, overdue_days::numeric, null::numeric, null::numeric, '天',
            null::numeric, null::numeric, null::numeric, null::numeric, source_file
     from {{ ref('mart_issue_monitoring') }}
-    where warning_level <> 'no_data'
+    where warning_level <> 'no_data' and issue_code in (select issue_code from in_newest_issue_ledger)
 ),
 enterprises as (
     select 'enterprise_decline', 'enterprise', credit_code, enterprise_name, 'enterprises', year,

@@ -67,11 +67,30 @@ def sync_alerts(conn: psycopg.Connection, withheld_domains: tuple[str, ...] = ()
         ).fetchall()
         known = {
             row["alert_key"]: row
-            for row in cur.execute("SELECT alert_key, level, status, closed_by, last_notified_level FROM monitor.alerts")
+            for row in cur.execute(
+                "SELECT alert_key, level, status, closed_by, last_notified_level, entity_type, domain FROM monitor.alerts"
+            )
         }
         for row in current:
             _apply(cur, row, known.get(row["alert_key"]), summary)
+        _close_left_ledger(cur, known, {row["alert_key"] for row in current}, withheld_domains, summary)
     return summary
+
+
+def _close_left_ledger(cur: psycopg.Cursor, known: dict, current_keys: set[str], withheld_domains: tuple[str, ...],
+                       summary: SyncSummary) -> None:
+    """Weekly ledgers are full snapshots: a project or issue that is no longer in the newest one is not
+    followed any more, so its open warnings close (unless its data is withheld by the quality gate)."""
+    withheld = set(withheld_domains)
+    for key, alert in known.items():
+        if (alert["status"] != "closed" and alert["entity_type"] in ("project", "issue")
+                and key not in current_keys and alert["domain"] not in withheld):
+            cur.execute(
+                "UPDATE monitor.alerts SET status = 'closed', closed_at = now(), closed_by = 'data' WHERE alert_key = %s",
+                (key,),
+            )
+            _event(cur, key, "resolved_by_data", alert["level"], details={"reason": "不在最新台账中 (no longer in the newest ledger)"})
+            summary.resolved.append(key)
 
 
 def _apply(cur: psycopg.Cursor, row: dict, existing: dict | None, summary: SyncSummary) -> None:
