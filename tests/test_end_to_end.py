@@ -4,12 +4,13 @@ against a real Postgres and a real SMTP server; then the same delivery again."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
 import pytest
 
-from tests.conftest import EXPECTED, Mailbox, new_database
+from tests.conftest import EXPECTED, SAMPLE, Mailbox, new_database
 from tests.support import rows
 
 pytestmark = pytest.mark.slow
@@ -94,3 +95,24 @@ def test_a_failed_run_mails_the_data_team(server_url, tmp_path, mailbox):
     assert "econ_delivery.new_files_waiting" in mail["Subject"]
     assert "no-such-dir" in Mailbox.text(mail)
     assert not [m for m in mailbox.messages if m["To"] != "data-team@jiaozhou.example"]
+
+
+def test_a_failed_quality_gate_fails_the_run_after_the_unaffected_alerts_went_out(server_url, tmp_path, mailbox):
+    landing = tmp_path / "landing"
+    shutil.copytree(SAMPLE, landing)
+    (landing / "swj" / "商务局_指标报送_202509.csv").unlink()  # 商务局 did not deliver
+    url = new_database(server_url)
+    env = {**os.environ, "ECON_LOCAL_DIR": str(tmp_path / "local"), "ECON_WAREHOUSE_URL": url,
+           "ECON_SMTP_HOST": "127.0.0.1", "ECON_SMTP_PORT": str(mailbox.port)}
+    done = subprocess.run([sys.executable, "-m", "econ_monitor.cli", "run", "--landing", str(landing)],
+                          env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 1 and "DAG econ_delivery: failed" in done.stdout
+    assert "quality gate: failed" in done.stdout and "withheld: indicators/swj" in done.stdout
+    assert "tasks not successful: quality_verdict" in done.stdout  # the gate, not a crash
+    digests = [m for m in mailbox.messages if m["X-Econ-Monitor-Kind"] == "digest"]
+    assert sorted(m["To"] for m in digests) == sorted(EXPECTED["recipients"])  # everyone else still warned
+    assert "中欧班列开行数" not in Mailbox.text(mailbox.to("commerce-vice-mayor@jiaozhou.example")[0])
+    (gate_mail,) = mailbox.to("data-team@jiaozhou.example")
+    assert "商务局" in Mailbox.text(gate_mail)
+    # reports wait for data that passed the gate
+    assert not [m for m in mailbox.messages if m["X-Econ-Monitor-Kind"] in ("monthly_bulletin", "weekly_dispatch")]
