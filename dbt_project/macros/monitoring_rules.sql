@@ -58,3 +58,15 @@
 {% macro applicable_or_green(level_expr) -%}
     coalesce({{ level_expr }}, 'green')
 {%- endmacro %}
+
+{#- Every spelling under which a catalogue entry may arrive: its name and its '|'-separated aliases,
+    normalized as delivered names are. -#}
+{% macro name_lookup(catalogue, code_column, name_column) -%}
+    select {{ code_column }}, {{ normalized_name(name_column) }} as lookup_name
+    from {{ catalogue }}
+    union
+    select catalogue.{{ code_column }}, {{ normalized_name('alias.name') }}
+    from {{ catalogue }} as catalogue
+    cross join lateral unnest(string_to_array(catalogue.aliases, '|')) as alias(name)
+    where trim(alias.name) <> ''
+{%- endmacro %}
