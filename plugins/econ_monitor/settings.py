@@ -47,10 +47,6 @@ class Settings:
     escalation_days: int
 
     @property
-    def embedded_warehouse(self) -> bool:
-        return not self.warehouse_url
-
-    @property
     def pgdata_dir(self) -> Path:
         return self.local_dir / "pgdata"
 
@@ -65,10 +61,6 @@ class Settings:
     @property
     def airflow_home(self) -> Path:
         return self.local_dir / "airflow"
-
-    @property
-    def dbt_project_dir(self) -> Path:
-        return PROJECT_DIR / "dbt_project"
 
 
 def _local_link_secret(local_dir: Path) -> str:

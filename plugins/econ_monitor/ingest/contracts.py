@@ -9,7 +9,7 @@ file through these contracts; adding a file type means adding a contract, not co
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 
 
@@ -58,8 +58,6 @@ class Contract:
     key_column: str
     period_source: PeriodSource
     frequency: str
-    # Columns that form the natural key of a row within one delivery (checked for duplicates later).
-    row_key: tuple[str, ...] = field(default=())
 
     @property
     def required(self) -> tuple[Column, ...]:
@@ -89,7 +87,6 @@ INDICATOR_REPORT = Contract(
     key_column="indicator_name",
     period_source=PeriodSource.MONTH_FROM_TITLE,
     frequency="monthly",
-    row_key=("indicator_name",),
 )
 
 DEPARTMENT_REPORT = Contract(
@@ -112,7 +109,6 @@ DEPARTMENT_REPORT = Contract(
     key_column="indicator_name",
     period_source=PeriodSource.MONTH_FROM_COLUMN,
     frequency="monthly",
-    row_key=("indicator_name",),
 )
 
 CHAIN_REPORT = Contract(
@@ -134,7 +130,6 @@ CHAIN_REPORT = Contract(
     key_column="chain_name",
     period_source=PeriodSource.MONTH_FROM_TITLE,
     frequency="monthly",
-    row_key=("chain_name",),
 )
 
 PROJECT_LEDGER = Contract(
@@ -168,7 +163,6 @@ PROJECT_LEDGER = Contract(
     key_column="project_code",
     period_source=PeriodSource.DATE_FROM_TITLE,
     frequency="weekly",
-    row_key=("project_code",),
 )
 
 ISSUE_LEDGER = Contract(
@@ -193,7 +187,6 @@ ISSUE_LEDGER = Contract(
     key_column="issue_code",
     period_source=PeriodSource.DATE_FROM_TITLE,
     frequency="weekly",
-    row_key=("issue_code",),
 )
 
 ENTERPRISE_REPORT = Contract(
@@ -215,7 +208,6 @@ ENTERPRISE_REPORT = Contract(
     key_column="credit_code",
     period_source=PeriodSource.MONTH_FROM_TITLE,
     frequency="monthly",
-    row_key=("credit_code",),
 )
 
 CONTRACTS: tuple[Contract, ...] = (
@@ -226,6 +218,3 @@ CONTRACTS: tuple[Contract, ...] = (
     ISSUE_LEDGER,
     ENTERPRISE_REPORT,
 )
-
-# Lineage columns every raw table carries besides its contract's columns.
-LINEAGE_COLUMNS = ("load_id", "source_file", "source_sha256", "source_row", "period_year", "period_month", "as_of_date")
