@@ -9,8 +9,9 @@ header, CRLF lines, plain one-decimal numbers; the rows vary with --seed) is wri
 `<tmp>/landing/tjj/重点企业产值月报_202509.csv` and loaded three ways into a fresh embedded warehouse whose
 data lives in the same temporary directory (never in the checkout's `.local/`):
 
-(a) the platform's ingest (`econ_monitor.ingest.loader.ingest_landing`: header recognition, typed and
-    checked cells, lineage columns, audit row, supersede), run in a child process so that its peak memory
+(a) the platform's ingest (`econ_monitor.ingest.loader.ingest_landing`: file hash, header recognition,
+    every cell checked — here by the bulk path, see plugins/econ_monitor/ingest/bulk.py —, row numbers
+    and load id on every row, audit row, supersede), run in a child process so that its peak memory
     (max RSS) and CPU time come from the kernel's accounting of that one process;
 (b) a plain `COPY … FROM STDIN WITH (FORMAT csv, HEADER, ENCODING 'GBK')` streaming the file's bytes into
     a bare table with the same eight columns (no checks, no lineage: the upper bound);
@@ -18,8 +19,8 @@ data lives in the same temporary directory (never in the checkout's `.local/`):
     usually write by hand.
 
 With --floor it also times COPY of (a)'s own rows, exported as COPY text, into a table shaped like
-raw.enterprise_report (lineage columns, index on load_id, foreign key to raw.load_audit): what the server
-alone needs for the platform's table, i.e. the fastest any loader into it could be.
+raw.enterprise_report_rows (the delivered columns, source_row, load_id with its BRIN index): what the
+server alone needs for the platform's table, i.e. the fastest any loader into it could be.
 
 It prints figures only; nothing about timing is asserted. The issue's target is (a) at least half of
 (b)'s rows/s with a peak under 1 GiB.
@@ -164,25 +165,21 @@ def run_pandas(url: str, path: Path) -> tuple[float, int]:
 
 
 def run_floor(url: str, work: Path) -> tuple[float, int]:
-    """The server's share of (a): COPY the rows the ingest wrote, already typed and formatted (COPY text
-    exported from raw.enterprise_report), into a table shaped like it: same columns, NOT NULLs, index on
-    load_id and foreign key to raw.load_audit. No Python work per row: the fastest any ingest into this
-    table could be."""
+    """The server's share of (a): COPY the rows the ingest stored (COPY text exported from
+    raw.enterprise_report_rows, already typed) into a table shaped like it: same columns, NOT NULLs and
+    BRIN index on load_id. No Python work per row: the fastest any ingest into this table could be."""
     import psycopg
 
-    columns = ("credit_code, enterprise_name, chain_name, town, month_output_wan, ytd_output_wan, ytd_growth_pct, "
-               "leader_title, load_id, source_file, source_sha256, source_row, period_year, period_month, as_of_date")
-    export = work / "enterprise_report.copy"
+    export = work / "enterprise_report_rows.copy"
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("CREATE TABLE bench.raw_shape (LIKE raw.enterprise_report INCLUDING ALL)")
-        conn.execute("ALTER TABLE bench.raw_shape ADD FOREIGN KEY (load_id) REFERENCES raw.load_audit (load_id)")
+        conn.execute("CREATE TABLE bench.rows_shape (LIKE raw.enterprise_report_rows INCLUDING ALL)")
         with conn.cursor() as cur, export.open("wb") as out:
-            with cur.copy(f"COPY raw.enterprise_report ({columns}) TO STDOUT") as copy:
+            with cur.copy("COPY raw.enterprise_report_rows TO STDOUT") as copy:
                 for block in copy:
                     out.write(block)
         started = time.perf_counter()
         with conn.transaction(), conn.cursor() as cur:
-            with cur.copy(f"COPY bench.raw_shape ({columns}) FROM STDIN") as copy:
+            with cur.copy("COPY bench.rows_shape FROM STDIN") as copy:
                 with export.open("rb") as handle:
                     while block := handle.read(1 << 20):
                         copy.write(block)
@@ -207,7 +204,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows in the generated file (default 1,000,000)")
     parser.add_argument("--seed", type=int, default=20250930, help="seed of the generated rows")
     parser.add_argument("--floor", action="store_true",
-                        help="also time COPY of the ingest's own, pre-formatted rows into a copy of raw.enterprise_report")
+                        help="also time COPY of the ingest's own, pre-formatted rows into a copy of raw.enterprise_report_rows")
     parser.add_argument("--skip-pandas", action="store_true", help="leave out (c), the slowest")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (and its database files)")
     parser.add_argument("--ingest-child", nargs=3, metavar=("LANDING", "URL", "QUARANTINE"), help=argparse.SUPPRESS)

@@ -60,6 +60,16 @@ class Contract:
     frequency: str
 
     @property
+    def has_sub_items(self) -> bool:
+        """Indicator lists flag `#` sub-items (is_sub_item); other reports take a leading # literally."""
+        return self.key_column == "indicator_name"
+
+    @property
+    def rows_table(self) -> str:
+        """Where the loader writes; `table` is the view that reads each row with its lineage (migration 0002)."""
+        return f"{self.table}_rows"
+
+    @property
     def required(self) -> tuple[Column, ...]:
         return tuple(column for column in self.columns if column.required)
 

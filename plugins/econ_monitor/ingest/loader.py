@@ -22,6 +22,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from econ_monitor.ingest import bulk
 from econ_monitor.ingest.contracts import Contract
 from econ_monitor.ingest.parse import FileRejected, ParsedFile, parse_file
 
@@ -42,9 +43,10 @@ class LoadResult:
     reason: str | None = None
     load_id: int | None = None
     superseded: tuple[int, ...] = ()
+    method: str | None = None  # how a loaded file was read: "bulk" or "row by row"
 
     def line(self) -> str:
-        detail = f"{self.rows} rows" if self.status == "loaded" else (self.reason or "")
+        detail = f"{self.rows} rows, {self.method}" if self.status == "loaded" else (self.reason or "")
         report = f"{self.report_type} {self.period}" if self.report_type else "-"
         return f"{self.status:<11} {self.source_file}  [{report}]  {detail}"
 
@@ -100,29 +102,46 @@ def _supersede_key(contract: Contract, department: str, parsed: ParsedFile) -> t
     return (contract.report_type, department, parsed.period_year, parsed.period_month, None)
 
 
-def _copy_rows(cur: psycopg.Cursor, parsed: ParsedFile, lineage: dict[str, object]) -> int:
-    """COPY the parsed rows with their source_row and the lineage values of `lineage` (the same for every row)."""
+def _copy_rows(cur: psycopg.Cursor, parsed: ParsedFile, load_id: int) -> int:
+    """COPY the parsed rows, each with its source_row and load_id; the rest of the lineage is per file."""
     contract = parsed.contract
     data_columns = list(parsed.header.positions)
     if "period" in data_columns:
         data_columns.remove("period")
-    if contract.key_column == "indicator_name":
+    if contract.has_sub_items:
         data_columns.append("is_sub_item")
-    columns = [*data_columns, "source_row", *lineage]
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier("raw", contract.table), sql.SQL(", ").join(map(sql.Identifier, columns))
+        sql.Identifier("raw", contract.rows_table),
+        sql.SQL(", ").join(map(sql.Identifier, [*data_columns, "source_row", "load_id"])),
     )
     # Every record carries every data column (parse sets them all), so one C-level itemgetter call picks a
     # row's values, instead of a generator of record.get calls per row. With source_row among them it
     # always returns a tuple.
     row_values = operator.itemgetter(*data_columns, "source_row")
-    constant = tuple(lineage.values())
+    lineage = (load_id,)
     count = 0
     with cur.copy(statement) as copy:
         for record in parsed.rows:
-            copy.write_row(row_values(record) + constant)
+            copy.write_row(row_values(record) + lineage)
             count += 1
     return count
+
+
+def _copy_file(conn: psycopg.Connection, cur: psycopg.Cursor, path: Path, parsed: ParsedFile,
+               load_id: int) -> tuple[int, str]:
+    """(rows, method): the bulk path when the file allows it (see bulk.py), else row by row, which has the
+    last word on what a value is and on what is wrong with a broken file."""
+    plan = bulk.plan_for(parsed, path)
+    if plan is not None:
+        try:
+            with conn.transaction():  # a savepoint: declining leaves nothing behind
+                rows = bulk.copy_file(cur, plan, parsed.contract.rows_table, load_id)
+        except (bulk.NotCanonical, psycopg.errors.DataError) as exc:
+            log.info("%s loads row by row: %s", path.name, str(exc).splitlines()[0])
+        else:
+            parsed.rows.close()
+            return rows, "bulk"
+    return _copy_rows(cur, parsed, load_id), "row by row"
 
 
 def _load(conn: psycopg.Connection, path: Path, source_file: str, department: str, sha: str) -> LoadResult:
@@ -137,24 +156,9 @@ def _load(conn: psycopg.Connection, path: Path, source_file: str, department: st
                VALUES (%s, %s, %s, %s, %s, 'loaded', %s) RETURNING load_id""",
             (department, contract.report_type, source_file, sha, path.stat().st_size, Jsonb(parsed.header.units)),
         ).fetchone()[0]
-        lineage: dict[str, object] = {"load_id": load_id, "source_file": source_file, "source_sha256": sha}
-        # The period of most reports is known from the title or the file name before any row is read (and a
-        # row cannot change it then): it is copied with the rows. Setting it afterwards with an UPDATE would
-        # write every row a second time (a new row version and index entry each), which took longer than the
-        # COPY itself for a large file.
-        period_known = parsed.period_year is not None or parsed.as_of_date is not None
-        if period_known:
-            lineage |= {"period_year": parsed.period_year, "period_month": parsed.period_month,
-                        "as_of_date": parsed.as_of_date}
-        rows = _copy_rows(cur, parsed, lineage)
-        if not period_known:
-            # The period of a 部门指标报送表 (a column) is only known once its rows are read.
-            cur.execute(
-                sql.SQL("UPDATE {} SET period_year = %s, period_month = %s, as_of_date = %s WHERE load_id = %s").format(
-                    sql.Identifier("raw", contract.table)
-                ),
-                (parsed.period_year, parsed.period_month, parsed.as_of_date, load_id),
-            )
+        # The period of a 部门指标报送表 (a column) is only known once its rows are read: the audit row, which
+        # holds every row's period, is completed below.
+        rows, method = _copy_file(conn, cur, path, parsed, load_id)
         key = _supersede_key(contract, department, parsed)
         # One delivery of a report and period at a time may change it: later loads wait here.
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (repr(key),))
@@ -175,7 +179,7 @@ def _load(conn: psycopg.Connection, path: Path, source_file: str, department: st
             (rows, parsed.period_year, parsed.period_month, parsed.as_of_date, load_id),
         )
     return LoadResult(source_file, department, "loaded", contract.report_type, _period_label(parsed), rows,
-                      load_id=load_id, superseded=tuple(superseded))
+                      load_id=load_id, superseded=tuple(superseded), method=method)
 
 
 def _record(conn: psycopg.Connection, **values) -> int:

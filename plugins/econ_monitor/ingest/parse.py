@@ -35,8 +35,8 @@ from econ_monitor.ingest.values import (
 )
 
 HEADER_SEARCH_ROWS = 15
-_TOTAL_ROW = re.compile(r"(合计|小计|总计)$")
-_FOOTNOTE = re.compile(r"^(注|备注|说明|填报|制表|审核|负责人|资料来源|\d+[.、])")
+TOTAL_ROW = re.compile(r"(合计|小计|总计)$")
+FOOTNOTE = re.compile(r"^(注|备注|说明|填报|制表|审核|负责人|资料来源|\d+[.、])")
 
 
 class FileRejected(Exception):
@@ -198,7 +198,7 @@ def _is_skippable(cells: list[object], key_missing: bool) -> bool:
                 continue
             # A total/subtotal label anywhere in the row skips it. "计" ends every label: a cheap exact
             # pre-check that spares the regex for almost every cell.
-            if "计" in text and _TOTAL_ROW.search(text):
+            if "计" in text and TOTAL_ROW.search(text):
                 return True
             if first_text is None:
                 first_text = text
@@ -206,9 +206,9 @@ def _is_skippable(cells: list[object], key_missing: bool) -> bool:
         filled += 1
     if not filled:
         return True
-    if filled == 1 and first_is_text and (key_missing or _FOOTNOTE.match(first_text)):
+    if filled == 1 and first_is_text and (key_missing or FOOTNOTE.match(first_text)):
         return True
-    return first_text is not None and bool(_FOOTNOTE.match(first_text)) and filled <= 2 and key_missing
+    return first_text is not None and bool(FOOTNOTE.match(first_text)) and filled <= 2 and key_missing
 
 
 def parse_file(path: Path, display_name: str | None = None) -> ParsedFile:
@@ -240,7 +240,7 @@ def _typed_rows(parsed: ParsedFile, rows: Iterator[Row], converters: dict[str, C
     key_column = contract.key_column
     key_index = header.positions[key_column]
     key_label = header.labels[key_column]
-    indicator_key = key_column == "indicator_name"
+    indicator_key = contract.has_sub_items
     period_column = "period" if "period" in header.positions else None
     # What every cell of a row needs, looked up once per file instead of once per cell:
     # (target, cell index, converter, header label) in header order (the order errors are found in).
