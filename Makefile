@@ -44,7 +44,7 @@ test: install system-deps
 	$(BIN)/pytest
 
 benchmark: install
-	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/ingest.py --floor --row-by-row
 	$(BIN)/python benchmarks/quality_gate.py
 	$(BIN)/python benchmarks/dbt_build.py
 

@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/ingest.py                  # 1,000,000 rows
     .venv/bin/python benchmarks/ingest.py --rows 100000    # a quicker try
     .venv/bin/python benchmarks/ingest.py --floor          # also the server-side floor of (a), see below
+    .venv/bin/python benchmarks/ingest.py --row-by-row     # also (a) with the bulk path off
 
 A deterministic GBK CSV shaped exactly like `demo_data/2025-09/tjj/重点企业产值月报_202509.csv` (same
 header, CRLF lines, plain one-decimal numbers; the rows vary with --seed) is written to
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import shutil
@@ -49,6 +51,7 @@ LABELS = {
     "copy": "(b) COPY csv, ENCODING 'GBK'",
     "ingest": "(a) platform ingest (ingest_landing)",
     "floor": "    floor: COPY of (a)'s rows as text",
+    "row-by-row": "    (a) with the bulk path off",
     "pandas": "(c) pandas read_csv + to_sql",
 }
 COLUMN_NAMES = ("credit_code", "enterprise_name", "chain_name", "town", "month_output_wan", "ytd_output_wan",
@@ -90,25 +93,30 @@ def generate(path: Path, rows: int, seed: int) -> None:
 # (a) the platform's ingest, in a child process
 
 
-def ingest_child(landing: str, url: str, quarantine: str) -> None:
-    """Runs in the child: load the landing directory and report what happened as one JSON line."""
+def ingest_child(landing: str, url: str, quarantine: str, mode: str) -> None:
+    """Runs in the child: load the landing directory and report what happened as one JSON line. In mode
+    "row-by-row" the bulk path is off (every file counts as below its size threshold)."""
+    from econ_monitor.ingest import bulk
     from econ_monitor.ingest.loader import ingest_landing
     from econ_monitor.warehouse import connect
 
+    if mode == "row-by-row":
+        bulk.MIN_FILE_BYTES = math.inf
     with connect(url) as conn:
         started = time.perf_counter()
         results = ingest_landing(conn, Path(landing), Path(quarantine))
         seconds = time.perf_counter() - started
-    print(json.dumps({"seconds": seconds, "results": [[r.status, r.rows, r.reason] for r in results]}))
+    print(json.dumps({"seconds": seconds, "results": [[r.status, r.rows, r.reason or r.method] for r in results]}))
 
 
-def run_ingest(landing: Path, url: str, quarantine: Path) -> tuple[float, int, float, float]:
-    """(seconds, rows, peak RSS in MiB, CPU seconds) of the platform's ingest, run in its own process.
+def run_ingest(landing: Path, url: str, quarantine: Path, mode: str) -> tuple[float, int, float, float, str]:
+    """(seconds, rows, peak RSS in MiB, CPU seconds, how the file was read) of the platform's ingest, run in
+    its own process.
 
     os.wait4 returns the resource usage that getrusage(RUSAGE_CHILDREN) accumulates, for this one child
     only: earlier children of ours (the embedded server's initdb) cannot inflate the figure."""
     child = subprocess.Popen(
-        [sys.executable, __file__, "--ingest-child", str(landing), url, str(quarantine)],
+        [sys.executable, __file__, "--ingest-child", str(landing), url, str(quarantine), mode],
         stdout=subprocess.PIPE, text=True,
     )
     output = child.stdout.read()
@@ -118,11 +126,11 @@ def run_ingest(landing: Path, url: str, quarantine: Path) -> tuple[float, int, f
     if child.returncode != 0:
         raise SystemExit(f"the ingest child failed (exit {child.returncode})")
     report = json.loads(output.strip().splitlines()[-1])
-    (status_, rows, reason), = report["results"]
+    (status_, rows, detail), = report["results"]
     if status_ != "loaded":
-        raise SystemExit(f"the platform did not load the file: {status_} {reason}")
+        raise SystemExit(f"the platform did not load the file: {status_} {detail}")
     # ru_maxrss is in KiB on Linux. CPU time includes the child's start-up (imports), a fraction of a second.
-    return report["seconds"], rows, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+    return report["seconds"], rows, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, detail
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -205,9 +213,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20250930, help="seed of the generated rows")
     parser.add_argument("--floor", action="store_true",
                         help="also time COPY of the ingest's own, pre-formatted rows into a copy of raw.enterprise_report_rows")
+    parser.add_argument("--row-by-row", action="store_true",
+                        help="also time the ingest with the bulk path off (a file that needs converting)")
     parser.add_argument("--skip-pandas", action="store_true", help="leave out (c), the slowest")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (and its database files)")
-    parser.add_argument("--ingest-child", nargs=3, metavar=("LANDING", "URL", "QUARANTINE"), help=argparse.SUPPRESS)
+    parser.add_argument("--ingest-child", nargs=4, metavar=("LANDING", "URL", "QUARANTINE", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.ingest_child:
         ingest_child(*args.ingest_child)
@@ -255,15 +265,22 @@ def run(args: argparse.Namespace, work: Path) -> None:
     copy_rate = rows / seconds
     print(f"{LABELS['copy']:<38} {seconds:7.2f} s  {copy_rate:>9,.0f} rows/s", flush=True)
 
-    seconds, rows, peak, cpu = run_ingest(landing, url, work / "local" / "quarantine")
+    seconds, rows, peak, cpu, method = run_ingest(landing, url, work / "local" / "quarantine", "platform")
     ingest_rate = rows / seconds
     loaded = count_rows(url, "raw.enterprise_report")
     print(f"{LABELS['ingest']:<38} {seconds:7.2f} s  {ingest_rate:>9,.0f} rows/s  peak RSS {peak:,.0f} MiB, "
-          f"CPU {cpu:.1f} s  ({loaded:,} rows in raw.enterprise_report)", flush=True)
+          f"CPU {cpu:.1f} s  ({loaded:,} rows in raw.enterprise_report, {method})", flush=True)
 
     if args.floor:
         seconds, rows = run_floor(url, work)
         print(f"{LABELS['floor']:<38} {seconds:7.2f} s  {rows / seconds:>9,.0f} rows/s", flush=True)
+
+    if args.row_by_row:
+        with psycopg.connect(url, autocommit=True) as conn:  # the same bytes again would be a duplicate
+            conn.execute("TRUNCATE raw.load_audit, raw.enterprise_report_rows")
+        seconds, rows, row_peak, _, method = run_ingest(landing, url, work / "local" / "quarantine", "row-by-row")
+        print(f"{LABELS['row-by-row']:<38} {seconds:7.2f} s  {rows / seconds:>9,.0f} rows/s  "
+              f"peak RSS {row_peak:,.0f} MiB  ({method})", flush=True)
 
     if not args.skip_pandas:
         seconds, rows = run_pandas(url, path)
