@@ -17,8 +17,10 @@ this way changes how fast it loads, never what lands (tests/test_bulk_load.py lo
 
 from __future__ import annotations
 
+import functools
 import io
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,14 +38,19 @@ BLOCK_BYTES = 1 << 20
 # A file smaller than this loads row by row: the bulk path would save milliseconds and add nothing.
 MIN_FILE_BYTES = 256 << 10
 
-# Besides the space (checked per column at a cell's edge): the whitespace str.strip() would remove that NFKC
-# does not already fold to a space; the quote (a quoted cell may hide a delimiter or a line break); and NUL
-# (which the csv module refuses).
-_DECLINED_CHARACTERS = tuple(
-    character
-    for character in map(chr, range(0x110000))
-    if character.isspace() and character not in " \r\n" and unicodedata.is_normalized("NFKC", character)
-) + ('"', "\x00")
+
+@functools.cache
+def _declined_characters() -> tuple[str, ...]:
+    """Besides the space (checked per column at a cell's edge): the whitespace str.strip() would remove that
+    NFKC does not already fold to a space; the quote (a quoted cell may hide a delimiter or a line break);
+    and NUL (which the csv module refuses). Found once, on first use: it takes a pass over all of Unicode."""
+    return tuple(
+        character
+        for character in map(chr, range(sys.maxunicode + 1))
+        if character.isspace() and character not in " \r\n" and unicodedata.is_normalized("NFKC", character)
+    ) + ('"', "\x00")
+
+
 # Arrow's regular expressions are RE2, whose \d is ASCII only; Python's matches every decimal digit.
 _FOOTNOTE = FOOTNOTE.pattern.replace(r"\d", r"\p{Nd}")
 _TOTAL_ROW = TOTAL_ROW.pattern
@@ -168,7 +175,7 @@ def _checked_text(raw: bytes, encoding: str) -> str:
         raise NotCanonical(f"not valid {encoding}") from exc
     if not unicodedata.is_normalized("NFKC", text):
         raise NotCanonical("characters that NFKC folds")
-    if any(character in text for character in _DECLINED_CHARACTERS):
+    if any(character in text for character in _declined_characters()):
         raise NotCanonical("quotes, NUL or whitespace other than spaces")
     if text.count("\r") != text.count("\r\n"):
         raise NotCanonical("a bare carriage return")
