@@ -108,3 +108,45 @@ def test_a_small_file_loads_row_by_row(conn, tmp_path):
     (result,) = load(conn, tmp_path)
     assert (result.status, result.method, result.rows) == ("loaded", "row by row", 50)
     assert rows(conn, "SELECT count(*) FROM raw.enterprise_report") == [(50,)]
+
+
+def write_text(landing: Path, text: str, encoding: str = "gb18030") -> Path:
+    path = landing / "tjj" / "重点企业产值月报_202509.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def one_line_after_the_last_block() -> str:
+    """A file whose last block (after the first 1 MiB) is a single, mostly Chinese line."""
+    lines, size = [], len(HEADER.encode("gb18030")) + 2
+    for line in enterprise_lines():
+        lines.append(line)
+        size += len(line.encode("gb18030")) + 2
+        if size > bulk.BLOCK_BYTES:
+            break
+    lines.append("91370281MA99999999," + "青岛胶州湾智能家电制造有限公司" * 20 + ",智能家电,胶莱街道,1.0,2.0,3.0,")
+    return "\r\n".join([HEADER, *lines, ""])
+
+
+SHAPES = {
+    # How the csv module and a byte-wise line count could disagree about row numbers.
+    "a title line ending in CR CR LF": lambda: "胶州市重点企业产值月报（2025年9月）\r\r\n" + "\r\n".join([HEADER, *enterprise_lines(), ""]),
+    "a header line ending in CR CR LF": lambda: "胶州市重点企业产值月报（2025年9月）\r\n" + HEADER + "\r\r\n" + "\r\n".join([*enterprise_lines(), ""]),
+    # Arrow drops a byte-order mark at the start of each block; the row-by-row reader keeps it in the key.
+    "a byte-order mark before the first data row": lambda: "\r\n".join([HEADER, "\ufeff" + enterprise_lines()[0], *enterprise_lines()[1:], ""]),
+    "a last block of one line": one_line_after_the_last_block,
+    # What the row-by-row reader refuses must not load in bulk (the csv module's field limit, the line guard).
+    "a cell over the csv field limit": lambda: "\r\n".join([HEADER, *enterprise_lines()[:20], "91370281MA99999999," + "甲" * 140_000 + ",智能家电,胶莱街道,1.0,2.0,3.0,", *enterprise_lines()[20:], ""]),
+    "a line over a million characters": lambda: "\r\n".join([HEADER, *enterprise_lines()[:20], ",".join(["9" * 130_000] * 8), *enterprise_lines()[20:], ""]),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_odd_file_shapes_load_as_row_by_row_does(conn, tmp_path, monkeypatch, shape):
+    write_text(tmp_path, SHAPES[shape]())
+    (first, first_rows), (reference, reference_rows) = load_both_ways(conn, tmp_path, monkeypatch)
+    assert (first.status, first.reason, first.rows) == (reference.status, reference.reason, reference.rows)
+    assert first_rows == reference_rows
+    if shape == "a last block of one line":
+        assert (first.status, first.method) == ("loaded", "bulk")

@@ -17,6 +17,7 @@ this way changes how fast it loads, never what lands (tests/test_bulk_load.py lo
 
 from __future__ import annotations
 
+import csv
 import functools
 import io
 import re
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from econ_monitor.ingest.contracts import Kind
 from econ_monitor.ingest.parse import FOOTNOTE, TOTAL_ROW, ParsedFile
-from econ_monitor.ingest.readers import detect_encoding
+from econ_monitor.ingest.readers import MAX_LINE_CHARS, detect_encoding
 from econ_monitor.ingest.values import MISSING_MARKERS, unit_factor
 
 if TYPE_CHECKING:
@@ -43,12 +44,12 @@ MIN_FILE_BYTES = 256 << 10
 def _declined_characters() -> tuple[str, ...]:
     """Besides the space (checked per column at a cell's edge): the whitespace str.strip() would remove that
     NFKC does not already fold to a space; the quote (a quoted cell may hide a delimiter or a line break);
-    and NUL (which the csv module refuses). Found once, on first use: it takes a pass over all of Unicode."""
+    NUL (which the csv module refuses); and the byte-order mark, which Arrow drops at the start of a block. Found once, on first use: it takes a pass over all of Unicode."""
     return tuple(
         character
         for character in map(chr, range(sys.maxunicode + 1))
         if character.isspace() and character not in " \r\n" and unicodedata.is_normalized("NFKC", character)
-    ) + ('"', "\x00")
+    ) + ('"', "\x00", "\ufeff")
 
 
 # Arrow's regular expressions are RE2, whose \d is ASCII only; Python's matches every decimal digit.
@@ -127,34 +128,21 @@ def _csv_blocks(plan: BulkPlan, load_id: int) -> Iterator[tuple[bytes, int]]:
 
     encoding = "utf-8" if plan.encoding == "utf-8-sig" else plan.encoding  # the BOM is on the header's line
     with plan.path.open("rb") as handle:
-        for _ in range(plan.data_starts_after_line):
-            line = handle.readline()
-            if b"\r" in line.rstrip(b"\r\n") or (line.endswith(b"\r") and not line.endswith(b"\r\n")):
-                raise NotCanonical("a bare carriage return above the data")
+        _skip_lines_above_the_data(handle, plan.data_starts_after_line)
         first_line = plan.data_starts_after_line + 1
         width = None
         while raw := handle.read(BLOCK_BYTES):
-            raw += handle.readline()
-            text = _checked_text(raw, encoding)
+            rest_of_line = handle.readline(MAX_LINE_CHARS * 4)  # never more than the longest line allowed
+            if rest_of_line and not rest_of_line.endswith(b"\n") and handle.peek(1):
+                raise NotCanonical("a line longer than the row-by-row reader allows")
+            text = _checked_text(raw + rest_of_line, encoding)
             width = width or text.split("\n", 1)[0].count(",") + 1
-            lines = text.count("\n") + (not text.endswith("\n"))
-            names = [f"cell{index}" for index in range(width)]
-            try:
-                table = pa_csv.read_csv(
-                    pa.py_buffer(raw if encoding == "utf-8" else text.encode("utf-8")),
-                    read_options=pa_csv.ReadOptions(column_names=names, use_threads=False, block_size=len(raw) + 1),
-                    parse_options=pa_csv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False),
-                    convert_options=pa_csv.ConvertOptions(
-                        column_types=dict.fromkeys(names, pa.string()), null_values=[], strings_can_be_null=False,
-                        quoted_strings_can_be_null=False,
-                    ),
-                )
-            except pa.ArrowException as exc:  # a row with another number of cells, most often
-                raise NotCanonical(str(exc).splitlines()[0]) from exc
-            if table.num_rows != lines:
-                raise NotCanonical("rows and lines differ")
             if width <= max(index for index, _ in plan.cells):
                 raise NotCanonical("fewer cells than the header")
+            lines = text.count("\n") + (not text.endswith("\n"))
+            table = _parse_block(text.encode("utf-8"), width)
+            if table.num_rows != lines:
+                raise NotCanonical("rows and lines differ")
             columns = _checked_columns(table, plan, spaces=" " in text, totals="计" in text)
             columns.append(pa.array(numpy.arange(first_line, first_line + lines, dtype=numpy.int32)))
             columns.append(pa.repeat(pa.scalar(load_id, pa.int64()), lines))
@@ -168,6 +156,38 @@ def _csv_blocks(plan: BulkPlan, load_id: int) -> Iterator[tuple[bytes, int]]:
             yield out.getvalue(), lines
 
 
+def _skip_lines_above_the_data(handle, count: int) -> None:
+    """Past the title and header lines. The csv module ends a line at CR LF, LF or a bare CR, a binary
+    readline at LF only: a bare CR would make the two counts differ, so it is declined."""
+    for _ in range(count):
+        line = handle.readline()
+        if line.count(b"\r") != line.endswith(b"\r\n"):
+            raise NotCanonical("a bare carriage return above the data")
+
+
+def _parse_block(data: bytes, width: int):
+    """One block of UTF-8 lines as an Arrow table of `width` text columns, in a single chunk."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    names = [f"cell{index}" for index in range(width)]
+    try:
+        table = pa_csv.read_csv(
+            pa.py_buffer(data),
+            read_options=pa_csv.ReadOptions(column_names=names, use_threads=False, block_size=len(data) + 1),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()), null_values=[], strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowException as exc:  # a row with another number of cells, most often
+        raise NotCanonical(str(exc).splitlines()[0]) from exc
+    # One chunk per column: Arrow 26's write_csv copies stale memory for a column whose first chunk is
+    # empty, which the reader can produce.
+    return table.combine_chunks()
+
+
 def _checked_text(raw: bytes, encoding: str) -> str:
     try:
         text = raw.decode(encoding)
@@ -176,9 +196,11 @@ def _checked_text(raw: bytes, encoding: str) -> str:
     if not unicodedata.is_normalized("NFKC", text):
         raise NotCanonical("characters that NFKC folds")
     if any(character in text for character in _declined_characters()):
-        raise NotCanonical("quotes, NUL or whitespace other than spaces")
+        raise NotCanonical("quotes, NUL, a byte-order mark or whitespace other than spaces")
     if text.count("\r") != text.count("\r\n"):
         raise NotCanonical("a bare carriage return")
+    if len(text) > MAX_LINE_CHARS and max(map(len, text.split("\n"))) >= MAX_LINE_CHARS:
+        raise NotCanonical("a line longer than the row-by-row reader allows")
     return text
 
 
@@ -190,8 +212,10 @@ def _checked_columns(table, plan: BulkPlan, spaces: bool, totals: bool) -> list:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    for index in range(table.num_columns if spaces or totals else 0):
+    for index in range(table.num_columns):
         cells = table.column(index)
+        if pc.max(pc.utf8_length(cells)).as_py() >= csv.field_size_limit():
+            raise NotCanonical("a cell longer than the csv module's field limit")
         if spaces and (pc.any(pc.starts_with(cells, " ")).as_py() or pc.any(pc.ends_with(cells, " ")).as_py()):
             raise NotCanonical("spaces at the edge of a cell")
         if totals and pc.any(pc.match_substring_regex(cells, _TOTAL_ROW)).as_py():
