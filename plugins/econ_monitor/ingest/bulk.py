@@ -10,9 +10,10 @@ It never reads a value differently from the reference. It only accepts what the 
 unchanged: text that NFKC folding and stripping leave as it is, plain decimals (`-12.5`) in number columns,
 the exact missing markers (loaded as NULL), no unit to convert. At the first thing it does not handle — a
 quote, odd whitespace, a character NFKC would fold, a total or footnote row, a missing key, a thousands
-separator, a date or whole-number column, a sub-item list, an undecodable byte, a ragged row — it raises
-`NotCanonical`, and the loader rolls back to a savepoint and loads the file row by row. Whether a file went
-this way changes how fast it loads, never what lands (tests/test_bulk_load.py loads files both ways).
+separator, a date or whole-number column, a sub-item list, an undecodable byte, a ragged row, a line or
+cell the row-by-row reader would refuse as too long — it raises `NotCanonical`, and the loader rolls back
+to a savepoint and loads the file row by row. Whether a file went this way changes how fast it loads,
+never what lands (tests/test_bulk_load.py loads files both ways).
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ MIN_FILE_BYTES = 256 << 10
 def _declined_characters() -> tuple[str, ...]:
     """Besides the space (checked per column at a cell's edge): the whitespace str.strip() would remove that
     NFKC does not already fold to a space; the quote (a quoted cell may hide a delimiter or a line break);
-    NUL (which the csv module refuses); and the byte-order mark, which Arrow drops at the start of a block. Found once, on first use: it takes a pass over all of Unicode."""
+    NUL (which the csv module refuses); and the byte-order mark, which Arrow drops at the start of a block.
+    Found once, on first use: it takes a pass over all of Unicode."""
     return tuple(
         character
         for character in map(chr, range(sys.maxunicode + 1))
