@@ -234,6 +234,13 @@ def test_weekly_entry_point_publishes_and_delivers(db, mailbox):
         assert len(received) == 1
         assert "周调度" in received[0]["Subject"]
         assert "在办预警" in mailbox.text(received[0])
+        # The charts travel as inline parts, which mail clients show; they block data: URIs.
+        html = mailbox.html(received[0])
+        inline = {f"cid:{part['Content-ID'].strip().strip('<>')}": part.get_content() for part in received[0].walk()
+                  if part.get_content_type() == "image/png"}
+        assert "data:image" not in html and inline
+        assert sorted(re.findall(r'src="(cid:[^"]+)"', html)) == sorted(inline)
+        assert all(png.startswith(b"\x89PNG") for png in inline.values())
     again = publish_weekly_dispatch()
     assert again["mails_queued"] == 0 and again["mails_sent"] == 0
 

@@ -5,7 +5,9 @@ exponential backoff, so a mail server outage loses nothing, and nothing is sent 
 
 from __future__ import annotations
 
+import base64
 import logging
+import re
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -20,6 +22,9 @@ log = logging.getLogger(__name__)
 
 BACKOFF_BASE_MINUTES = 5
 BACKOFF_MAX_MINUTES = 240
+# Reports embed their charts as data: URIs, so the archived HTML is one self-contained file. Many mail
+# clients (Outlook, Gmail) do not show data: images; in the mail they travel as inline parts instead.
+_DATA_IMAGE = re.compile(r'src="data:image/(png|jpeg|gif);base64,([A-Za-z0-9+/=]+)"')
 
 
 @dataclass(frozen=True)
@@ -65,8 +70,25 @@ def _message(settings: Settings, row: dict) -> EmailMessage:
     message["Message-ID"] = make_msgid(idstring=f"outbox-{row['message_id']}", domain="econ-monitor.local")
     message["X-Econ-Monitor-Kind"] = row["kind"]
     message.set_content(row["body_text"])
-    message.add_alternative(row["body_html"], subtype="html")
+    html, images = _with_inline_images(row["body_html"], row["message_id"])
+    message.add_alternative(html, subtype="html")
+    html_part = message.get_payload()[1]
+    for content_id, subtype, data in images:
+        html_part.add_related(data, maintype="image", subtype=subtype, cid=content_id, disposition="inline")
     return message
+
+
+def _with_inline_images(html: str, message_id: int) -> tuple[str, list[tuple[str, str, bytes]]]:
+    """The HTML with each data: image replaced by a cid: reference, and the images as (Content-ID, subtype,
+    bytes) for the related parts."""
+    images: list[tuple[str, str, bytes]] = []
+
+    def to_content_id(match: re.Match) -> str:
+        content_id = make_msgid(idstring=f"outbox-{message_id}-image-{len(images)}", domain="econ-monitor.local")
+        images.append((content_id, match.group(1), base64.b64decode(match.group(2))))
+        return f'src="cid:{content_id[1:-1]}"'
+
+    return _DATA_IMAGE.sub(to_content_id, html), images
 
 
 def deliver_pending(conn: psycopg.Connection, settings: Settings) -> DeliverySummary:
