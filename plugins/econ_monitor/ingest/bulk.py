@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 from econ_monitor.ingest.contracts import Kind
-from econ_monitor.ingest.parse import FOOTNOTE, TOTAL_ROW, ParsedFile
+from econ_monitor.ingest.parse import FOOTNOTE, TOTAL_ROW, ParsedFile, number_factor
 from econ_monitor.ingest.readers import MAX_LINE_CHARS, detect_encoding
-from econ_monitor.ingest.values import MISSING_MARKERS, unit_factor
+from econ_monitor.ingest.values import MISSING_MARKERS
 
 if TYPE_CHECKING:
     import psycopg
@@ -88,8 +88,7 @@ def plan_for(parsed: ParsedFile, path: Path) -> BulkPlan | None:
         column = contract.column(target)
         if column.kind not in (Kind.TEXT, Kind.NUMBER):
             return None
-        unit = header.units.get(target)
-        if column.kind is Kind.NUMBER and column.unit and unit not in (None, "", "%") and unit_factor(unit, column.unit) != 1:
+        if column.kind is Kind.NUMBER and number_factor(column, header.units.get(target)) != 1:
             return None
         cells.append((index, column.kind))
     return BulkPlan(
@@ -138,9 +137,10 @@ def _csv_blocks(plan: BulkPlan, load_id: int) -> Iterator[tuple[bytes, int]]:
             if rest_of_line and not rest_of_line.endswith(b"\n") and handle.peek(1):
                 raise NotCanonical("a line longer than the row-by-row reader allows")
             text = _checked_text(raw + rest_of_line, encoding)
-            width = width or text.split("\n", 1)[0].count(",") + 1
-            if width <= max(index for index, _ in plan.cells):
-                raise NotCanonical("fewer cells than the header")
+            if width is None:
+                width = text.split("\n", 1)[0].count(",") + 1
+                if width <= max(index for index, _ in plan.cells):
+                    raise NotCanonical("fewer cells than the header")
             lines = text.count("\n") + (not text.endswith("\n"))
             table = _parse_block(text.encode("utf-8"), width)
             if table.num_rows != lines:

@@ -154,6 +154,19 @@ def _period_from_text(contract: Contract, texts: list[str]) -> tuple[int | None,
     return None, None, None
 
 
+def number_factor(column: Column, header_unit: str | None) -> Decimal:
+    """What a number column's values are multiplied by: from the unit its header gives to the column's
+    canonical unit (1 for a column without one, or a header with none that it needs not)."""
+    if column.unit is None or header_unit in (None, "", "%"):
+        if column.unit is not None and not header_unit:
+            raise FileRejected(f"the header gives no unit; expected one such as ({column.unit})", column=column.display_name)
+        return Decimal(1)
+    try:
+        return unit_factor(header_unit, column.unit)
+    except CellError as exc:
+        raise FileRejected(str(exc), column=column.display_name) from exc
+
+
 def _converter(column: Column, header_unit: str | None) -> Callable[[object], object]:
     if column.kind is Kind.TEXT:
         return clean_text
@@ -163,14 +176,7 @@ def _converter(column: Column, header_unit: str | None) -> Callable[[object], ob
         return parse_period
     if column.kind is Kind.INTEGER:
         return parse_integer
-    if column.unit is None or header_unit in (None, "", "%"):
-        if column.unit is not None and not header_unit:
-            raise FileRejected(f"the header gives no unit; expected one such as ({column.unit})", column=column.display_name)
-        return parse_number
-    try:
-        factor = unit_factor(header_unit, column.unit)
-    except CellError as exc:
-        raise FileRejected(str(exc), column=column.display_name) from exc
+    factor = number_factor(column, header_unit)
     if factor == 1:
         return parse_number
 
