@@ -20,6 +20,8 @@ SESSION_DIR = Path(tempfile.mkdtemp(prefix="econ-tests-"))
 # Everything the platform writes during tests goes below the session directory, never into the repo.
 os.environ["ECON_LOCAL_DIR"] = str(SESSION_DIR / "local")
 os.environ["ECON_LINK_SECRET"] = "test-secret-not-for-production"
+# Tests load files they have just written; tests/test_landing.py checks the settle interval itself.
+os.environ["ECON_FILE_SETTLE_SECONDS"] = "0"
 os.environ.pop("ECON_WAREHOUSE_URL", None)
 os.environ.pop("ECON_SMTP_HOST", None)
 

@@ -97,3 +97,40 @@ def load_settings() -> Settings:
 def apply_offline_defaults() -> None:
     for name, value in OFFLINE_ENV.items():
         os.environ.setdefault(name, value)
+
+
+# --- Ingest limits and the landing area (issue #13) -------------------------------------------------
+# A departmental file is small: the biggest real one, the province-wide 重点企业产值月报, is a CSV of about a
+# million rows (~100 MB). The limits sit well above that and far below what would exhaust the worker: a
+# file over any of them is quarantined whole, before its data is read.
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+@dataclass(frozen=True)
+class IngestLimits:
+    max_file_bytes: int  # ECON_MAX_FILE_BYTES: size of the delivered file
+    max_uncompressed_bytes: int  # ECON_MAX_UNCOMPRESSED_BYTES: an .xlsx's unpacked parts, checked before it is opened
+    max_rows: int  # ECON_MAX_ROWS: rows of a sheet or lines of a CSV (also a sheet's declared used range)
+    max_columns: int  # ECON_MAX_COLUMNS: cells in a row
+    max_cell_chars: int  # ECON_MAX_CELL_CHARS: characters in one cell (Excel's own limit is 32,767)
+    # ECON_FILE_SETTLE_SECONDS: a file is taken only once it has not been modified for this long, so a file
+    # still being copied into the landing area is left for the next run (see loader.scan_landing).
+    settle_seconds: float
+    # ECON_LEDGER_MIN_SHARE: a weekly project ledger listing fewer projects than this share of the previous
+    # ledger's is a critical quality failure (a truncated upload or the wrong sheet), see quality/suites.py.
+    ledger_min_share: float
+
+
+def load_ingest_limits() -> IngestLimits:
+    return IngestLimits(
+        max_file_bytes=_int("ECON_MAX_FILE_BYTES", 512 << 20),
+        max_uncompressed_bytes=_int("ECON_MAX_UNCOMPRESSED_BYTES", 256 << 20),
+        max_rows=_int("ECON_MAX_ROWS", 2_000_000),
+        max_columns=_int("ECON_MAX_COLUMNS", 200),
+        max_cell_chars=_int("ECON_MAX_CELL_CHARS", 32_767),
+        settle_seconds=float(os.environ.get("ECON_FILE_SETTLE_SECONDS") or 60),
+        ledger_min_share=float(os.environ.get("ECON_LEDGER_MIN_SHARE") or 0.5),
+    )

@@ -33,6 +33,7 @@ from econ_monitor.ingest.values import (
     split_header,
     unit_factor,
 )
+from econ_monitor.settings import IngestLimits
 
 HEADER_SEARCH_ROWS = 15
 TOTAL_ROW = re.compile(r"(合计|小计|总计)$")
@@ -217,13 +218,13 @@ def _is_skippable(cells: list[object], key_missing: bool) -> bool:
     return first_text is not None and bool(FOOTNOTE.match(first_text)) and filled <= 2 and key_missing
 
 
-def parse_file(path: Path, display_name: str | None = None) -> ParsedFile:
+def parse_file(path: Path, display_name: str | None = None, limits: IngestLimits | None = None) -> ParsedFile:
     """Recognise the file and return its rows as a lazy iterator (the data is not read yet)."""
     try:
-        stream = read_rows(path)
+        stream = read_rows(path, limits)
         head = list(itertools.islice(stream, HEADER_SEARCH_ROWS + 1))
     except UnreadableFile as exc:
-        raise FileRejected(str(exc)) from exc
+        raise FileRejected(exc.reason, exc.row, exc.column) from exc
     if not any(any(not is_missing(cell) for cell in cells) for _, cells in head):
         raise FileRejected("the file is empty")
     header = find_header(head)
@@ -289,6 +290,6 @@ def _typed_rows(parsed: ParsedFile, rows: Iterator[Row], converters: dict[str, C
             data_rows += 1
             yield record
     except UnreadableFile as exc:
-        raise FileRejected(str(exc)) from exc
+        raise FileRejected(exc.reason, exc.row, exc.column) from exc
     if data_rows == 0:
         raise FileRejected("the file has a header but no data rows")

@@ -37,16 +37,23 @@ def normalize_text(value: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+_NUL_MESSAGE = "a NUL character (byte 0x00): not text a person typed, and no text column can hold it"
+
+
 def clean_text(value: object) -> str | None:
     if type(value) is str:
         # Fast path for the common case (every CSV cell): the same steps without the checks below.
         text = unicodedata.normalize("NFKC", value).strip()
+        if "\x00" in text:
+            raise CellError(_NUL_MESSAGE)
         return None if text in MISSING_MARKERS else text
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = unicodedata.normalize("NFKC", str(value)).strip()
+    if "\x00" in text:
+        raise CellError(_NUL_MESSAGE)
     return None if text in MISSING_MARKERS else text
 
 
