@@ -137,7 +137,7 @@ def test_a_corrected_weekly_ledger_supersedes_the_one_of_the_same_date(conn, tmp
     write_xlsx(tmp_path / "fgj" / "重点项目调度台账_2025-09-26.xlsx", ledger_rows(total=50000))
     load(conn, tmp_path)
     write_xlsx(tmp_path / "fgj" / "重点项目调度台账_2025-09-26_更正.xlsx", ledger_rows(total=60000))
-    (result,) = load(conn, tmp_path)
+    result = {r.source_file: r for r in load(conn, tmp_path)}["fgj/重点项目调度台账_2025-09-26_更正.xlsx"]
     assert result.status == "loaded" and result.superseded
     assert rows(conn, """SELECT total_investment_wan FROM raw.project_ledger r JOIN raw.load_audit a USING (load_id)
                          WHERE a.status = 'loaded'""") == [(Decimal("60000"),)]

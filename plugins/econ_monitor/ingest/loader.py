@@ -55,6 +55,8 @@ _IGNORED_NAMES = re.compile(r"^(\.|~\$)|\.(tmp|part)$")
 # Errors of the platform's own infrastructure: they fail the run (and its retries), never a file.
 INFRASTRUCTURE_ERRORS = (psycopg.OperationalError, psycopg.InterfaceError)
 _CHUNK = 1 << 20
+# A staging copy older than this was left by a run that was killed; a live run's copies are minutes old.
+_STALE_STAGING_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -187,12 +189,6 @@ def scan_landing(landing: Path) -> list[LandingEntry]:
 
     walk(root, "")
     return sorted(found, key=lambda e: (e.modified_ns, e.relative))
-
-
-def landing_files(landing: Path) -> list[Path]:
-    """The regular files below the landing root (no links, FIFOs or devices), oldest first."""
-    root = landing.resolve()
-    return [root / entry.relative for entry in scan_landing(root) if entry.kind == "file"]
 
 
 def _catalogue(conn: psycopg.Connection) -> dict[str, tuple[str, int, int]]:
@@ -467,6 +463,17 @@ def _quarantine(conn: psycopg.Connection, staged: Path | None, entry: LandingEnt
     return LoadResult(entry.relative, entry.department, "quarantined", reason=reason, load_id=load_id)
 
 
+def _remove_stale_staging(staging_dir: Path) -> None:
+    """Staging copies are removed as soon as their file is recorded; one left behind means its run was
+    killed mid-file (the database rolled that file back, and the next run reads it again)."""
+    if not staging_dir.is_dir():
+        return
+    cutoff = time.time() - _STALE_STAGING_SECONDS
+    for path in staging_dir.iterdir():
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+
+
 def _due(conn: psycopg.Connection, landing: Path, settle_seconds: float) -> tuple[list[LandingEntry], list[LandingEntry]]:
     """(entries to read now, entries still being written): both new or changed since they were last read."""
     catalogue = _catalogue(conn)
@@ -491,6 +498,7 @@ def ingest_landing(conn: psycopg.Connection, landing: Path, quarantine_dir: Path
     """Read every new or changed, settled entry of the landing area, oldest first; files still being
     written are reported as `waiting` and left for a later run."""
     limits = limits or load_ingest_limits()
+    _remove_stale_staging(quarantine_dir / ".staging")
     due, waiting = _due(conn, landing, limits.settle_seconds)
     results = [ingest_entry(conn, landing, entry, quarantine_dir, limits) for entry in due]
     results += [
