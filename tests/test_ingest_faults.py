@@ -163,6 +163,15 @@ def too_big(folder: Path) -> Path:
     return path
 
 
+def integer_out_of_range(folder: Path) -> Path:
+    """A 序号 of 99,999,999,999: a whole number to the parser, out of range for the warehouse's integer."""
+    from tests.test_ingest import ledger_rows, write_xlsx
+
+    records = ledger_rows()
+    records[2][0] = 99_999_999_999
+    return write_xlsx(folder / "fgj" / "重点项目调度台账_2025-09-26_seq.xlsx", records)
+
+
 # (maker, what the reason must say)
 BAD_FILES = {
     "nul": (nul_csv, r"row 2, column '报送单位'.*NUL"),
@@ -175,6 +184,7 @@ BAD_FILES = {
     "undecodable": (undecodable, r"not valid utf-8"),
     "too_many_rows": (too_many_rows, r"more than 5,000 rows.*ECON_MAX_ROWS"),
     "too_many_columns": (too_many_columns, r"row 2: 1\d\d cells.*ECON_MAX_COLUMNS"),
+    "integer_out_of_range": (integer_out_of_range, r"row 3, column '序号': the warehouse refused a value: .*out of range"),
     "too_big": (too_big, r"bytes, over the limit .*ECON_MAX_FILE_BYTES"),
 }
 
