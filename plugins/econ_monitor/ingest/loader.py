@@ -280,8 +280,10 @@ def _stage(root: Path, entry: LandingEntry, staging_dir: Path, max_bytes: int) -
     (the copy is None): it is never parsed nor kept."""
     try:
         fd = _open_inside(root, entry.relative)
+    except FileNotFoundError as exc:  # removed or renamed since the walk: whatever replaces it is seen next run
+        raise _Changed() from exc
     except OSError as exc:
-        raise _Refused(f"cannot be opened ({exc.strerror})") from exc
+        raise _Refused(f"cannot be opened ({exc.strerror}); once that is fixed, touch the file or deliver it again") from exc
     digest = hashlib.sha256()
     staged = None
     try:
@@ -321,7 +323,7 @@ def ingest_entry(conn: psycopg.Connection, landing_root: Path, entry: LandingEnt
     except _Refused as exc:
         return _refuse(conn, entry, str(exc))
     except _Changed:
-        return LoadResult(entry.relative, department, "waiting", reason="changed while being read: still being written")
+        return LoadResult(entry.relative, department, "waiting", reason="changed or removed while being read: still being written?")
     try:
         seen = conn.execute(
             """SELECT status, load_id FROM raw.load_audit WHERE source_sha256 = %s AND status <> 'duplicate'
