@@ -24,7 +24,7 @@ from psycopg.types.json import Jsonb
 
 from econ_monitor.ingest import bulk
 from econ_monitor.ingest.contracts import Contract
-from econ_monitor.ingest.parse import FileRejected, ParsedFile, parse_file
+from econ_monitor.ingest.parse import FileRejected, ParsedFile, in_sheet, parse_workbook
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,8 @@ def _safe_name(name: str) -> str:
 def _period_label(parsed: ParsedFile) -> str:
     if parsed.as_of_date:
         return parsed.as_of_date.isoformat()
+    if parsed.period_year and parsed.period_month is None:  # a yearly file
+        return str(parsed.period_year)
     if parsed.period_year:
         return f"{parsed.period_year}-{parsed.period_month:02d}"
     return "?"
@@ -145,7 +147,9 @@ def _copy_file(conn: psycopg.Connection, cur: psycopg.Cursor, path: Path, parsed
 
 
 def _load(conn: psycopg.Connection, path: Path, source_file: str, department: str, sha: str) -> LoadResult:
-    parsed = parse_file(path, display_name=path.name)
+    # A file is one part; the 年度目标任务表 is one part per sheet, all under this one load.
+    parts = parse_workbook(path, display_name=path.name)
+    parsed = parts[0]
     contract = parsed.contract
     if department not in contract.departments:
         raise FileRejected(f"{contract.title} is not delivered by {department} (expected: {', '.join(contract.departments)})")
@@ -154,11 +158,20 @@ def _load(conn: psycopg.Connection, path: Path, source_file: str, department: st
             """INSERT INTO raw.load_audit (department_code, report_type, source_file, source_sha256, file_bytes,
                    status, header_units)
                VALUES (%s, %s, %s, %s, %s, 'loaded', %s) RETURNING load_id""",
-            (department, contract.report_type, source_file, sha, path.stat().st_size, Jsonb(parsed.header.units)),
+            (department, contract.report_type, source_file, sha, path.stat().st_size, Jsonb(_header_units(parts))),
         ).fetchone()[0]
         # The period of a 部门指标报送表 (a column) is only known once its rows are read: the audit row, which
         # holds every row's period, is completed below.
-        rows, method = _copy_file(conn, cur, path, parsed, load_id)
+        rows = 0
+        for part in parts:
+            try:
+                part_rows, method = _copy_file(conn, cur, path, part, load_id)
+            except FileRejected as exc:
+                raise in_sheet(exc, part.sheet) from exc
+            rows += part_rows
+        years = {part.period_year for part in parts}
+        if len(years) > 1:
+            raise FileRejected(f"the sheets report different years ({', '.join(map(str, sorted(years)))}): one file reports one year")
         key = _supersede_key(contract, department, parsed)
         # One delivery of a report and period at a time may change it: later loads wait here.
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (repr(key),))
@@ -180,6 +193,13 @@ def _load(conn: psycopg.Connection, path: Path, source_file: str, department: st
         )
     return LoadResult(source_file, department, "loaded", contract.report_type, _period_label(parsed), rows,
                       load_id=load_id, superseded=tuple(superseded), method=method)
+
+
+def _header_units(parts: list[ParsedFile]) -> dict:
+    """The units each header gave; per sheet for a multi-sheet workbook."""
+    if len(parts) == 1:
+        return parts[0].header.units
+    return {part.sheet: part.header.units for part in parts}
 
 
 def _record(conn: psycopg.Connection, **values) -> int:

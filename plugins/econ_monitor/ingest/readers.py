@@ -62,7 +62,24 @@ def read_csv(path: Path) -> Iterator[Row]:
             raise UnreadableFile(f"row {reader.line_num}: malformed CSV ({exc})") from exc
 
 
-def read_xlsx(path: Path) -> Iterator[Row]:
+def sheet_names(path: Path) -> list[str]:
+    """The sheet names of an .xlsx workbook (none for any other file): a multi-sheet report is read by name."""
+    if path.suffix.lower() not in {".xlsx", ".xlsm"}:
+        return []
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, EOFError) as exc:
+        raise UnreadableFile(f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from exc
+    try:
+        return list(workbook.sheetnames)
+    finally:
+        workbook.close()
+
+
+def read_xlsx(path: Path, sheet: str | None = None) -> Iterator[Row]:
     # Imported here: openpyxl is only needed when a spreadsheet arrives.
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
@@ -73,8 +90,8 @@ def read_xlsx(path: Path) -> Iterator[Row]:
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, EOFError) as exc:
         raise UnreadableFile(f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from exc
     try:
-        sheet = workbook.worksheets[0]
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        worksheet = workbook[sheet] if sheet is not None else workbook.worksheets[0]
+        for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
             yield number, list(values)
     except (zipfile.BadZipFile, KeyError, EOFError, ValueError) as exc:
         raise UnreadableFile(f"the workbook is damaged ({type(exc).__name__}: {exc})") from exc
@@ -82,10 +99,11 @@ def read_xlsx(path: Path) -> Iterator[Row]:
         workbook.close()
 
 
-def read_rows(path: Path) -> Iterator[Row]:
+def read_rows(path: Path, sheet: str | None = None) -> Iterator[Row]:
+    """The rows of a CSV file, or of a workbook's first sheet (or the sheet named)."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return read_csv(path)
     if suffix in {".xlsx", ".xlsm"}:
-        return read_xlsx(path)
+        return read_xlsx(path, sheet)
     raise UnreadableFile(f"unsupported file type {suffix or '(none)'}: departments deliver .xlsx or .csv")
