@@ -29,7 +29,6 @@ present as (
 select
     data_years.year,
     data_years.sheet,
-    data_years.year || '年' || data_years.sheet || '未报送' as subject,
     files.source_file as target_file
 from data_years
 cross join first_target_year
