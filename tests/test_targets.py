@@ -174,3 +174,20 @@ def test_a_re_delivered_target_file_changes_levels_and_the_earlier_file_stays_in
     (warning,) = rows(conn, """SELECT target_value, target_source FROM marts.mart_current_warnings
                                WHERE alert_key = %s""", (f"indicator_off_target:{sorted(red)[0]}:2026",))
     assert warning[0] == after[sorted(red)[0]][0] and "年中调整" in warning[1]
+
+
+def test_the_december_bulletin_is_the_years_summary(conn, warehouse, tmp_path):
+    from econ_monitor.reports import monthly_bulletin
+
+    generate((2025, 12), (2025, 12), tmp_path / "generated")
+    load_and_build(conn, warehouse, tmp_path / "generated" / "2025-12")
+    bulletin = monthly_bulletin(conn, 2025, 12)
+    assert bulletin.title == "胶州市经济运行月通报（2025年1-12月）暨2025年目标完成情况"
+
+    levels = dict(rows(conn, """SELECT warning_level, count(*) FROM marts.mart_indicator_monitoring
+                                WHERE year = 2025 AND period_month = 12 GROUP BY 1"""))
+    assert rows(conn, """SELECT DISTINCT time_progress_pct FROM marts.mart_indicator_monitoring
+                         WHERE year = 2025 AND period_month = 12 AND as_of_date IS NULL""") == [(Decimal("100.0000"),)]
+    met, missed = levels.get("green", 0), levels.get("yellow", 0) + levels.get("red", 0)
+    assert f"主要经济指标：完成全年目标 {met} 项，未完成 {missed} 项" in bulletin.text
+    assert "2025年目标完成情况" in bulletin.html and "对照2025年目标" in bulletin.html
