@@ -191,3 +191,32 @@ def test_the_december_bulletin_is_the_years_summary(conn, warehouse, tmp_path):
     met, missed = levels.get("green", 0), levels.get("yellow", 0) + levels.get("red", 0)
     assert f"主要经济指标：完成全年目标 {met} 项，未完成 {missed} 项" in bulletin.text
     assert "2025年目标完成情况" in bulletin.html and "对照2025年目标" in bulletin.html
+
+
+def test_a_target_the_catalogue_cannot_read_fails_the_gate_and_withholds_indicator_alerts(
+        conn, warehouse, landing, mailbox):
+    path = landing / "fgj" / "胶州市2025年经济运行主要目标任务表.xlsx"
+    shutil.copyfile(SAMPLE_TARGETS / "fgj" / path.name, path)
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook["指标目标"]
+    for row in sheet.iter_rows(min_row=3):
+        if row[1].value == "中欧班列开行数":
+            row[2].value = "万列"  # a unit no conversion leads to the catalogue's 列
+        if row[1].value == "新增贷款":
+            row[1].value = "新增各项贷款余额"  # not a catalogue name or alias
+    workbook.save(path)
+
+    load_and_build(conn, warehouse, landing)
+    gate = pipeline.quality_gate("targets-run")
+    failures = [failure for failure in gate["failures"] if "stg_fgj__indicator_targets" in failure]
+    assert any("计量单位" in failure for failure in failures) and any("catalogue" in failure for failure in failures)
+    assert "indicators/*" in gate["withheld_domains"]
+    # The unconvertible target is left empty, never guessed: that indicator is no_target, not judged.
+    assert rows(conn, """SELECT DISTINCT warning_level FROM marts.mart_indicator_monitoring
+                         WHERE indicator_code = 'china_europe_trains' AND year = 2025""") == [("no_target",)]
+    alerts = pipeline.raise_alerts(gate["withheld_domains"])
+    pipeline.deliver_mail()
+    assert alerts["withheld_domains"] == gate["withheld_domains"]
+    assert rows(conn, "SELECT count(*) FROM monitor.alerts WHERE domain LIKE 'indicators/%%'") == [(0,)]
+    body = mailbox.text(mailbox.to(DATA_TEAM)[0])
+    assert "新增各项贷款余额" in body and path.name in body
