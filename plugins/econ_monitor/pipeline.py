@@ -17,6 +17,7 @@ from econ_monitor.alerts.state import sync_alerts
 from econ_monitor.ingest.loader import ingest_landing, pending_files
 from econ_monitor.schema import migrate
 from econ_monitor.settings import load_settings
+from econ_monitor.targets import queue_missing_target_mails
 from econ_monitor.warehouse import connect, export_dbt_env, warehouse_url
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,7 @@ def raise_alerts(withheld_domains: list[str] | tuple[str, ...] = ()) -> dict:
         summary = sync_alerts(conn, withheld)
         digests = queue_digests(conn, settings, withheld)
         escalations = queue_escalations(conn, settings)
+        missing_targets = queue_missing_target_mails(conn)  # to the data team, never to leaders
         levels = dict(
             conn.execute(
                 "SELECT level, count(*) FROM monitor.alerts WHERE status <> 'closed' GROUP BY level"
@@ -108,6 +110,7 @@ def raise_alerts(withheld_domains: list[str] | tuple[str, ...] = ()) -> dict:
         "digests_queued": len(digests),
         "escalations_queued": len(escalations),
         "withheld_domains": list(withheld),
+        "missing_targets_mailed": missing_targets,
     }
 
 

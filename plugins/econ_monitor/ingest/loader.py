@@ -46,7 +46,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from econ_monitor.ingest import bulk
-from econ_monitor.ingest.parse import FileRejected, ParsedFile, parse_file
+from econ_monitor.ingest.parse import FileRejected, ParsedFile, in_sheet, parse_workbook
 from econ_monitor.settings import IngestLimits, load_ingest_limits
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,8 @@ def _safe_name(name: str) -> str:
 def _period_label(parsed: ParsedFile) -> str:
     if parsed.as_of_date:
         return parsed.as_of_date.isoformat()
+    if parsed.period_year and parsed.period_month is None:  # a yearly file
+        return str(parsed.period_year)
     if parsed.period_year:
         return f"{parsed.period_year}-{parsed.period_month:02d}"
     return "?"
@@ -383,7 +385,8 @@ def _supersede_others(cur: psycopg.Cursor, load_id: int, report_type: str, depar
         period = sql.SQL("as_of_date = %s")
         values = (as_of_date,)
     else:
-        period = sql.SQL("as_of_date IS NULL AND period_year = %s AND period_month = %s")
+        # a yearly file (the 年度目标任务表) has a year and no month
+        period = sql.SQL("as_of_date IS NULL AND period_year = %s AND period_month IS NOT DISTINCT FROM %s")
         values = (period_year, period_month)
     statement = sql.SQL(
         """UPDATE raw.load_audit SET status = 'superseded', superseded_by = %s
@@ -394,7 +397,9 @@ def _supersede_others(cur: psycopg.Cursor, load_id: int, report_type: str, depar
 
 
 def _load(conn: psycopg.Connection, path: Path, entry: LandingEntry, sha: str, limits: IngestLimits) -> LoadResult:
-    parsed = parse_file(path, display_name=entry.name, limits=limits)
+    # A file is one part; the 年度目标任务表 is one part per sheet, all under this one load.
+    parts = parse_workbook(path, display_name=entry.name, limits=limits)
+    parsed = parts[0]
     contract = parsed.contract
     department = entry.department
     if department not in contract.departments:
@@ -404,13 +409,22 @@ def _load(conn: psycopg.Connection, path: Path, entry: LandingEntry, sha: str, l
             """INSERT INTO raw.load_audit (department_code, report_type, source_file, source_sha256, file_bytes,
                    status, header_units)
                VALUES (%s, %s, %s, %s, %s, 'loaded', %s) RETURNING load_id""",
-            (department, contract.report_type, entry.relative, sha, entry.size, Jsonb(parsed.header.units)),
+            (department, contract.report_type, entry.relative, sha, entry.size, Jsonb(_header_units(parts))),
         ).fetchone()[0]
         # The period of a 部门指标报送表 (a column) is only known once its rows are read: the audit row, which
         # holds every row's period, is completed below.
-        rows, method = _copy_file(conn, cur, path, parsed, load_id)
+        rows = 0
+        for part in parts:
+            try:
+                part_rows, method = _copy_file(conn, cur, path, part, load_id)
+            except FileRejected as exc:
+                raise in_sheet(exc, part.sheet) from exc
+            rows += part_rows
         if rows > limits.max_rows:  # the bulk path counts as it copies; nothing of it stays
             raise FileRejected(f"more than {limits.max_rows:,} rows, over the limit (ECON_MAX_ROWS)")
+        years = {part.period_year for part in parts}
+        if len(years) > 1:
+            raise FileRejected(f"the sheets report different years ({', '.join(map(str, sorted(years)))}): one file reports one year")
         superseded = _supersede_others(cur, load_id, contract.report_type, department, parsed.period_year,
                                        parsed.period_month, parsed.as_of_date)
         cur.execute(
@@ -421,6 +435,13 @@ def _load(conn: psycopg.Connection, path: Path, entry: LandingEntry, sha: str, l
         _remember(cur, entry, "loaded", load_id)
     return LoadResult(entry.relative, department, "loaded", contract.report_type, _period_label(parsed), rows,
                       load_id=load_id, superseded=tuple(superseded), method=method)
+
+
+def _header_units(parts: list[ParsedFile]) -> dict:
+    """The units each header gave; per sheet for a multi-sheet workbook."""
+    if len(parts) == 1:
+        return parts[0].header.units
+    return {part.sheet: part.header.units for part in parts}
 
 
 def _insert_audit(cur: psycopg.Cursor, **values) -> int:

@@ -123,7 +123,24 @@ def check_xlsx_package(path: Path, limits: IngestLimits) -> None:
         )
 
 
-def read_xlsx(path: Path, limits: IngestLimits) -> Iterator[Row]:
+def sheet_names(path: Path, limits: IngestLimits | None = None) -> list[str]:
+    """The sheet names of an .xlsx workbook (none for any other file): a multi-sheet report is read by name."""
+    if path.suffix.lower() not in {".xlsx", ".xlsm"}:
+        return []
+    import openpyxl
+
+    check_xlsx_package(path, limits or load_ingest_limits())
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True)
+    except Exception as exc:  # openpyxl and the XML parsers raise many kinds; all mean a damaged workbook
+        raise UnreadableFile(f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from exc
+    try:
+        return list(workbook.sheetnames)
+    finally:
+        workbook.close()
+
+
+def read_xlsx(path: Path, limits: IngestLimits, sheet: str | None = None) -> Iterator[Row]:
     # Imported here: openpyxl is only needed when a spreadsheet arrives.
     import openpyxl
     from openpyxl.utils import get_column_letter
@@ -135,17 +152,17 @@ def read_xlsx(path: Path, limits: IngestLimits) -> Iterator[Row]:
     except Exception as exc:  # openpyxl and the XML parsers raise many kinds; all mean a damaged workbook
         raise UnreadableFile(f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from exc
     try:
-        sheet = workbook.worksheets[0]
+        worksheet = workbook[sheet] if sheet is not None else workbook.worksheets[0]
         # The declared used range (<dimension>) is what the reader would pad every row to: a sheet that
         # claims more than the limits is refused, and rows are read as they are, never padded to the claim.
-        if (sheet.max_row or 0) > limits.max_rows or (sheet.max_column or 0) > limits.max_columns:
+        if (worksheet.max_row or 0) > limits.max_rows or (worksheet.max_column or 0) > limits.max_columns:
             raise UnreadableFile(
-                f"the sheet declares its used range as A1:{get_column_letter(sheet.max_column or 1)}{sheet.max_row or 1} "
-                f"({sheet.max_row or 0:,} rows × {sheet.max_column or 0:,} columns), over the limits "
+                f"the sheet declares its used range as A1:{get_column_letter(worksheet.max_column or 1)}{worksheet.max_row or 1} "
+                f"({worksheet.max_row or 0:,} rows × {worksheet.max_column or 0:,} columns), over the limits "
                 f"(ECON_MAX_ROWS={limits.max_rows:,}, ECON_MAX_COLUMNS={limits.max_columns:,})"
             )
-        sheet.reset_dimensions()
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        worksheet.reset_dimensions()
+        for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
             values = list(values)
             while values and values[-1] is None:  # cells that only carry formatting
                 values.pop()
@@ -162,11 +179,12 @@ def read_xlsx(path: Path, limits: IngestLimits) -> Iterator[Row]:
         workbook.close()
 
 
-def read_rows(path: Path, limits: IngestLimits | None = None) -> Iterator[Row]:
+def read_rows(path: Path, limits: IngestLimits | None = None, sheet: str | None = None) -> Iterator[Row]:
+    """The rows of a CSV file, or of a workbook's first sheet (or the sheet named)."""
     limits = limits or load_ingest_limits()
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return read_csv(path, limits)
     if suffix in {".xlsx", ".xlsm"}:
-        return read_xlsx(path, limits)
+        return read_xlsx(path, limits, sheet)
     raise UnreadableFile(f"unsupported file type {suffix or '(none)'}: departments deliver .xlsx or .csv")

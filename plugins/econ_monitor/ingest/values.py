@@ -114,6 +114,16 @@ def parse_integer(value: object) -> int | None:
     return int(number)
 
 
+def parse_year(value: object) -> tuple[int, None] | None:
+    """A 年度 cell (2025, "2025", "2025年") as a period without a month: yearly files cover a whole year."""
+    if is_missing(value):
+        return None
+    text = (clean_text(value) or "").removesuffix("年").removesuffix(".0")
+    if not re.fullmatch(r"\d{4}", text) or not 2000 <= int(text) <= 2100:
+        raise CellError(f"{str(value)[:60]!r} is not a year")
+    return int(text), None
+
+
 _DATE_PATTERNS = (
     re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日?"),
     re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})"),

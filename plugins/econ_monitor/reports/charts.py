@@ -154,7 +154,7 @@ def indicator_deviation_chart(board: list[dict]) -> bytes:
 
 
 def chain_completion_chart(chains: list[dict]) -> bytes:
-    """Year-to-date output as % of the 2025 target per chain, against time progress."""
+    """Year-to-date output as % of the year's target per chain, against time progress."""
 
     def draw(figure: Figure, font: ChartFont) -> None:
         axes = figure.add_subplot()
@@ -177,7 +177,7 @@ def chain_completion_chart(chains: list[dict]) -> bytes:
         axes.set_yticks(range(len(chains)), labels, fontsize=8)
         axes.set_ylim(len(chains) - 0.5, -1.3)
         axes.set_xlim(0, max([120.0] + [float(r["completion_pct"]) + 35 for r in chains if r["completion_pct"] is not None]))
-        axes.set_xlabel(font.pick("累计产值占2025年目标（%）", "year-to-date output as % of the 2025 target"), fontsize=8)
+        axes.set_xlabel(font.pick("累计产值占年度目标（%）", "year-to-date output as % of the year's target"), fontsize=8)
         axes.set_title(font.pick("产业链完成进度与时序进度", "Industry chains: completion vs time progress"), fontsize=11)
         axes.grid(axis="x", linestyle=":", linewidth=0.5)
         _legend(axes, font, levels=("red", "yellow", "green"), loc="lower right", fontsize=8)

@@ -61,10 +61,23 @@ def indicator_gap_text(row: dict) -> str:
 
 
 def _level_counts(rows: list[dict], column: str = "warning_level") -> dict[str, int]:
-    counts = {"red": 0, "yellow": 0, "green": 0, "no_data": 0}
+    counts = {"red": 0, "yellow": 0, "green": 0, "no_data": 0, "no_target": 0}
     for row in rows:
         counts[row[column] or "no_data"] = counts.get(row[column] or "no_data", 0) + 1
     return counts
+
+
+def _target_summary(board: list[dict], chains: list[dict], targets: list[dict]) -> dict:
+    """目标完成情况 at the year end: against the full-year target a green measure has met it, a yellow or red
+    one has not; measures without data or without a target are counted apart, never as met."""
+    total = next((row for row in targets if row["industry_category"] == "合计"), None)
+    return {
+        "indicators": _level_counts(board),
+        "chains": _level_counts(chains),
+        "signed_met": total is not None and total["signed_warning_level"] == "green",
+        "started_met": total is not None and total["started_warning_level"] == "green",
+        "project_total": total,
+    }
 
 
 def monthly_bulletin(conn: psycopg.Connection, year: int | None = None, month: int | None = None) -> Report:
@@ -111,10 +124,14 @@ def monthly_bulletin(conn: psycopg.Connection, year: int | None = None, month: i
         report_charts["project_targets"] = charts.project_targets_chart(targets)
 
     period_label = month_label(year, month)
-    title = f"胶州市经济运行月通报（{period_label}）"
+    # December (1-12月, time progress 100 %) closes the year: its bulletin is also the year's summary.
+    year_end = month == 12
+    title = f"胶州市经济运行月通报（{period_label}）" + (f"暨{year}年目标完成情况" if year_end else "")
     content = {
         "year": year,
         "month": month,
+        "year_end": year_end,
+        "target_summary": _target_summary(board, chains, targets) if year_end else None,
         "indicators": board,
         "indicator_levels": _level_counts(board),
         "chains": chains,

@@ -11,10 +11,10 @@ from pathlib import Path
 from econ_monitor.alerts.digest import RULE_LABELS
 from econ_monitor.templating import template_environment
 
-COLOURS = {"red": "#c0392b", "yellow": "#b7950b", "green": "#27ae60", "no_data": "#7f8c8d"}
+COLOURS = {"red": "#c0392b", "yellow": "#b7950b", "green": "#27ae60", "no_data": "#7f8c8d", "no_target": "#7f8c8d"}
 # Shapes as well as colours, so a black-and-white print tells the levels apart (as in the warning mails).
-SYMBOLS = {"red": "●", "yellow": "▲", "green": "○", "no_data": "—"}
-LEVEL_LABELS = {"red": "红色", "yellow": "黄色", "green": "绿色", "no_data": "无数据"}
+SYMBOLS = {"red": "●", "yellow": "▲", "green": "○", "no_data": "—", "no_target": "—"}
+LEVEL_LABELS = {"red": "红色", "yellow": "黄色", "green": "绿色", "no_data": "无数据", "no_target": "无目标"}
 TARGET_TYPE_LABELS = {"growth": "增速", "level": "占比/水平", "cumulative": "累计", "stock": "总量"}
 FREQUENCY_LABELS = {"monthly": "月度", "quarterly": "季度", "annual": "年度", "weekly": "周"}
 
