@@ -5,6 +5,10 @@
 -- a missing figure (no_data) leaves the warning as it was.
 -- domain names the data a warning depends on (indicators/<department>, chains, projects, issues,
 -- enterprises), so the quality gate can withhold exactly the alerts whose data failed a check.
+-- Years: indicator, chain and project-count warnings are judged against a year's target, so their key
+-- carries the year and each year keeps its newest row (alerting closes last year's as `year_ended` once a
+-- later year's row is here). Project, issue and enterprise warnings follow an entity across New Year:
+-- their key has no year and only the entity's newest row is kept.
 with
 indicators as (
     select
@@ -118,15 +122,23 @@ unioned as (
     union all select * from issues
     union all select * from enterprises
 ),
-newest as (
+scoped as (
     select
         unioned.*,
-        row_number() over (partition by rule_code, entity_code, year order by period_end desc) as recency
+        entity_type in ('indicator', 'industry_chain', 'project_category') as per_year
     from unioned
+),
+ranked as (
+    select
+        scoped.*,
+        row_number() over (
+            partition by rule_code, entity_code, case when per_year then year end order by period_end desc
+        ) as recency
+    from scoped
 )
 
 select
-    rule_code || ':' || entity_code || ':' || year as alert_key,
+    rule_code || ':' || entity_code || case when per_year then ':' || year else '' end as alert_key,
     rule_code,
     entity_type,
     entity_code,
@@ -146,5 +158,5 @@ select
     pace_needed_per_month,
     growth_needed_rest_of_year_pct,
     source_file
-from newest
+from ranked
 where recency = 1
