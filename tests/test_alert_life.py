@@ -214,3 +214,29 @@ def test_every_figure_in_a_digest_is_the_marts(sample_loaded, mailbox):
         covered.add(row["rule_code"])
     assert covered >= {"indicator_off_target", "chain_output_behind", "project_count_behind", "project_overdue_start",
                        "issue_overdue", "enterprise_decline"}, covered
+
+
+def test_open_warnings_get_fresh_links_before_the_mailed_ones_expire(sample_loaded, mailbox):
+    """Links expire after ECON_LINK_TTL_DAYS (14); two days before, the leader gets one reminder with fresh
+    claim/close links for the warnings still open or claimed, and not again until those near expiry."""
+    import re
+    from urllib.parse import parse_qs, urlparse
+
+    from econ_monitor.alerts.links import verify
+    from econ_monitor.settings import load_settings
+
+    conn = sample_loaded
+    _run()
+    assert cli(["alerts", "close", DIGITAL, "--leader", "L05"]) == 0
+    conn.execute("UPDATE monitor.alerts SET links_sent_at = links_sent_at - interval '12 days 1 hour' WHERE leader_code = 'L05'")
+    outcome = _run()
+    assert outcome["reminders_queued"] == 1 and outcome["digests_queued"] == 0
+    (reminder,) = [m for m in mailbox.to(TECH) if "链接更新" in m["Subject"]]
+    body = Mailbox.text(reminder)
+    still_open = {k for (k,) in rows(conn, "SELECT alert_key FROM monitor.alerts WHERE leader_code = 'L05' AND status <> 'closed'")}
+    settings = load_settings()
+    tokens = [parse_qs(urlparse(url).query)["token"][0] for url in re.findall(r"领任务：(\S+)", body)]
+    linked = {verify(settings.link_secret, token, settings.link_ttl_days * 86400).alert_key for token in tokens}
+    assert linked == still_open and DIGITAL not in linked and "数字经济核心产业增加值" not in body
+    assert _run()["reminders_queued"] == 0
+    assert rows(conn, "SELECT count(*) FROM monitor.alert_events WHERE event_type = 'links_renewed'") == [(len(still_open),)]

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg.rows import dict_row
 
-# Figures copied from the mart, stored as numbers (and the unit, source file and period they belong to).
-FIGURE_COLUMNS = ("entity_name", "period_label", "period_end", "leader_code", "measure_value", "target_value",
+# What a warning copies from its mart row on every run: its name, period, leader and figures (as numbers).
+MART_COLUMNS = ("entity_name", "period_label", "period_end", "leader_code", "measure_value", "target_value",
                   "deviation_pp", "measure_unit", "gap_to_time_progress", "gap_to_target", "pace_needed_per_month",
                   "growth_needed_rest_of_year_pct", "source_file")
-_SET_FIGURES = ", ".join(f"{name} = d.{name}" for name in FIGURE_COLUMNS) + ", year = d.year, last_seen_at = now()"
-_INSERT_COLUMNS = ("alert_key", "rule_code", "entity_type", "entity_code", "domain", "year", "level", *FIGURE_COLUMNS)
+_SET_FIGURES = ", ".join(f"{name} = d.{name}" for name in MART_COLUMNS) + ", year = d.year, last_seen_at = now()"
+_INSERT_COLUMNS = ("alert_key", "rule_code", "entity_type", "entity_code", "domain", "year", "level", *MART_COLUMNS)
 
 # How a mart row changes its warning (`change`), decided once per row:
 #   opened            no warning yet and yellow/red (never for a year that is over)
