@@ -18,9 +18,9 @@ from psycopg.rows import dict_row
 
 # What a warning copies from its mart row on every run: its name, period, leader and figures (as numbers).
 MART_COLUMNS = ("entity_name", "period_label", "period_end", "leader_code", "measure_value", "target_value",
-                  "deviation_pp", "measure_unit", "gap_to_time_progress", "gap_to_target", "pace_needed_per_month",
-                  "growth_needed_rest_of_year_pct", "source_file")
-_SET_FIGURES = ", ".join(f"{name} = d.{name}" for name in MART_COLUMNS) + ", year = d.year, last_seen_at = now()"
+                "deviation_pp", "measure_unit", "gap_to_time_progress", "gap_to_target", "pace_needed_per_month",
+                "growth_needed_rest_of_year_pct", "source_file")
+_SET_FROM_MART = ", ".join(f"{name} = d.{name}" for name in MART_COLUMNS) + ", year = d.year, last_seen_at = now()"
 _INSERT_COLUMNS = ("alert_key", "rule_code", "entity_type", "entity_code", "domain", "year", "level", *MART_COLUMNS)
 
 # How a mart row changes its warning (`change`), decided once per row:
@@ -69,18 +69,18 @@ applied AS (
     WHEN MATCHED AND d.change = 'year_ended' THEN
         UPDATE SET status = 'closed', closed_at = now(), closed_by = 'year_ended'
     WHEN MATCHED AND d.change = 'resolved_by_data' THEN
-        UPDATE SET status = 'closed', closed_at = now(), closed_by = 'data', {_SET_FIGURES}
+        UPDATE SET status = 'closed', closed_at = now(), closed_by = 'data', {_SET_FROM_MART}
     WHEN MATCHED AND d.change = 'reopened' THEN
         UPDATE SET status = 'open', level = d.level, episode = a.episode + 1, closed_at = NULL, closed_by = NULL,
                    close_note = NULL, claimed_by = NULL, claimed_at = NULL, escalated_at = NULL,
                    last_notified_at = NULL, last_notified_level = NULL, episode_notified_at = NULL,
-                   links_sent_at = NULL, {_SET_FIGURES}
+                   links_sent_at = NULL, {_SET_FROM_MART}
     WHEN MATCHED AND d.change IN ('worsened', 'improved', 'unchanged') THEN
         -- After an improvement the notified level follows it down, so the next worsening is mailed again.
         UPDATE SET level = d.level,
                    last_notified_level = CASE WHEN d.change = 'improved' AND a.last_notified_level IS NOT NULL
                                               THEN d.level ELSE a.last_notified_level END,
-                   {_SET_FIGURES}
+                   {_SET_FROM_MART}
     -- Ledgers are full snapshots: the mart keeps only projects and issues of the newest one.
     WHEN NOT MATCHED BY SOURCE AND a.status <> 'closed' AND a.entity_type IN ('project', 'issue')
          AND NOT (a.domain LIKE ANY(%(withheld)s)) THEN
