@@ -11,7 +11,7 @@ import hashlib
 import logging
 from pathlib import Path
 
-from econ_monitor.alerts.digest import queue_data_team_mail, queue_digests, queue_escalations
+from econ_monitor.alerts.digest import queue_data_team_mail, queue_digests, queue_escalations, queue_link_reminders
 from econ_monitor.alerts.outbox import deliver_pending
 from econ_monitor.alerts.state import sync_alerts
 from econ_monitor.ingest.loader import ingest_landing, pending_files
@@ -88,6 +88,7 @@ def quality_gate(run_id: str) -> dict:
 
 
 def raise_alerts(withheld_domains: list[str] | tuple[str, ...] = ()) -> dict:
+    """Apply the marts to the warnings, then queue the digests, escalations and link reminders they call for."""
     settings = load_settings()
     withheld = tuple(withheld_domains)
     with connect() as conn:
@@ -95,6 +96,7 @@ def raise_alerts(withheld_domains: list[str] | tuple[str, ...] = ()) -> dict:
         digests = queue_digests(conn, settings, withheld)
         escalations = queue_escalations(conn, settings)
         missing_targets = queue_missing_target_mails(conn)  # to the data team, never to leaders
+        reminders = queue_link_reminders(conn, settings)
         levels = dict(
             conn.execute(
                 "SELECT level, count(*) FROM monitor.alerts WHERE status <> 'closed' GROUP BY level"
@@ -105,10 +107,12 @@ def raise_alerts(withheld_domains: list[str] | tuple[str, ...] = ()) -> dict:
         "worsened": len(summary.worsened),
         "resolved": len(summary.resolved),
         "reopened": len(summary.reopened),
+        "year_ended": len(summary.year_ended),
         "open_red": levels.get("red", 0),
         "open_yellow": levels.get("yellow", 0),
         "digests_queued": len(digests),
         "escalations_queued": len(escalations),
+        "reminders_queued": len(reminders),
         "withheld_domains": list(withheld),
         "missing_targets_mailed": missing_targets,
     }

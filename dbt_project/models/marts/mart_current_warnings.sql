@@ -6,6 +6,10 @@
 -- (no_target) never opens one.
 -- domain names the data a warning depends on (indicators/<department>, chains, projects, issues,
 -- enterprises), so the quality gate can withhold exactly the alerts whose data failed a check.
+-- Years: indicator, chain and project-count warnings are judged against a year's target, so their key
+-- carries the year and each year keeps its newest row (alerting closes last year's as `year_ended` once a
+-- later year's row is here). Project, issue and enterprise warnings follow an entity across New Year:
+-- their key has no year and only the entity's newest row is kept.
 with
 indicators as (
     select
@@ -134,15 +138,23 @@ target_sources as (
     select 'project_count_behind', industry_category || '/新开工', year, target_source
     from {{ ref('mart_project_targets') }} where target_source is not null
 ),
-newest as (
+scoped as (
     select
         unioned.*,
-        row_number() over (partition by rule_code, entity_code, year order by period_end desc) as recency
+        entity_type in ('indicator', 'industry_chain', 'project_category') as per_year
     from unioned
+),
+ranked as (
+    select
+        scoped.*,
+        row_number() over (
+            partition by rule_code, entity_code, case when per_year then year end order by period_end desc
+        ) as recency
+    from scoped
 )
 
 select
-    rule_code || ':' || entity_code || ':' || year as alert_key,
+    rule_code || ':' || entity_code || case when per_year then ':' || year else '' end as alert_key,
     rule_code,
     entity_type,
     entity_code,
@@ -163,6 +175,6 @@ select
     growth_needed_rest_of_year_pct,
     source_file,
     target_sources.target_source
-from newest
+from ranked
 left join target_sources using (rule_code, entity_code, year)
 where recency = 1

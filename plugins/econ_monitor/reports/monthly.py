@@ -9,7 +9,8 @@ import psycopg
 
 from econ_monitor.reports import charts, data
 from econ_monitor.reports.model import Report
-from econ_monitor.reports.render import month_label, num, render
+from econ_monitor.reports.render import month_label, render
+from econ_monitor.wording import num, rule_labels
 
 KIND = "monthly_bulletin"
 
@@ -154,6 +155,6 @@ def monthly_bulletin(conn: psycopg.Connection, year: int | None = None, month: i
     }
     html, text = render(
         KIND, title=title, period_label=period_label, generated_at=datetime.now(data.TZ), charts=report_charts,
-        **content,
+        rule_labels=rule_labels(conn), **content,
     )
     return Report(KIND, period, period_label, title, html, text, content, report_charts)
