@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import email
 import itertools
+import secrets
 import ssl
 from email import policy
 from pathlib import Path
@@ -19,11 +20,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from econ_monitor import pipeline
 from econ_monitor.alerts.outbox import Mail, deliver_pending, enqueue
 from econ_monitor.mailsink import free_port
 from econ_monitor.settings import SettingsError, load_settings
 from econ_monitor.warehouse import connect
-from tests.support import rows
+from tests.conftest import SAMPLE, Mailbox
+from tests.support import load_and_build, rows
 
 INDUSTRY, COMMERCE, TECH = "industry-vice-mayor@jiaozhou.example", "commerce-vice-mayor@jiaozhou.example", "tech-vice-mayor@jiaozhou.example"
 DATA_TEAM = "data-team@jiaozhou.example"
@@ -305,3 +308,19 @@ def test_an_unknown_tls_mode_is_refused(monkeypatch):
     monkeypatch.setenv("ECON_SMTP_TLS", "ssl")
     with pytest.raises(SettingsError, match="ECON_SMTP_TLS"):
         load_settings()
+
+
+# --- links in digests -------------------------------------------------------------------------------------
+
+def test_no_digest_is_built_without_a_usable_link_secret_and_the_next_run_sends_them(conn, warehouse, mailbox, monkeypatch):
+    load_and_build(conn, warehouse, SAMPLE)
+    monkeypatch.delenv("ECON_LINK_SECRET")  # a deployment that forgot it (ECON_WAREHOUSE_URL is set)
+    with pytest.raises(SettingsError, match="ECON_LINK_SECRET is not set"):
+        pipeline.raise_alerts()
+    assert rows(conn, "SELECT count(*) FROM monitor.outbox") == [(0,)]
+
+    monkeypatch.setenv("ECON_LINK_SECRET", secrets.token_urlsafe(32))
+    assert pipeline.raise_alerts()["digests_queued"] > 0
+    pipeline.deliver_mail()
+    digests = [m for m in mailbox.messages if m["X-Econ-Monitor-Kind"] == "digest"]
+    assert digests and all("/alerts/close?token=" in Mailbox.html(m) for m in digests)

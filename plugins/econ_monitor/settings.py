@@ -83,24 +83,8 @@ class Settings:
         return parseaddr(self.mail_from)[1].rpartition("@")[2] or "econ-monitor.local"
 
     def check_links(self) -> None:
-        """Refuse to sign or accept claim/close links with a guessable secret or a base URL a mail client
-        cannot open: a mail whose links do not work (or can be forged) is worse than no mail, so the
-        digests and the claim/close app stop with this error instead."""
-        secret = self.link_secret or ""
-        if not secret:
-            raise SettingsError("ECON_LINK_SECRET is not set: claim/close links cannot be signed. "
-                                "Set it to a random value, e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'")
-        if len(secret.encode("utf-8")) < MIN_LINK_SECRET_BYTES:
-            raise SettingsError(f"ECON_LINK_SECRET is shorter than {MIN_LINK_SECRET_BYTES} bytes: links could be forged. "
-                                "Set it to a random value, e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'")
-        lowered = secret.lower()
-        if any(word in lowered for word in PLACEHOLDER_WORDS) or len(set(secret)) < 8:
-            raise SettingsError("ECON_LINK_SECRET is a placeholder, not a secret: replace it with a random value, "
-                                "e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'")
-        parts = urlsplit(self.link_base_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise SettingsError(f"ECON_LINK_BASE_URL {self.link_base_url!r} is not an absolute http(s) URL: "
-                                "links in mails must name the host leaders reach, e.g. https://airflow.example/econ-monitor")
+        """SettingsError unless claim/close links can be signed and opened (see `check_link_settings`)."""
+        check_link_settings(self.link_secret, self.link_base_url)
 
     def check_smtp(self) -> None:
         """Refuse a mail set-up that would send the SMTP password in clear text."""
@@ -123,6 +107,29 @@ def _smtp_tls() -> str:
     if mode not in SMTP_TLS_MODES:
         raise SettingsError(f"ECON_SMTP_TLS={mode!r}: expected one of {', '.join(SMTP_TLS_MODES)}")
     return mode
+
+
+_GENERATE = "e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+
+
+def check_link_settings(secret: str | None, base_url: str) -> None:
+    """Refuse to sign or accept claim/close links with a guessable secret or a base URL a mail client
+    cannot open: a mail whose links do not work (or can be forged) is worse than no mail, so the digests
+    and the claim/close app stop with this error instead. A secret is refused when it is missing, shorter
+    than 32 bytes, contains a placeholder word (change-me, example, ...) or uses fewer than 8 distinct
+    characters."""
+    secret = secret or ""
+    if not secret:
+        raise SettingsError(f"ECON_LINK_SECRET is not set: claim/close links cannot be signed. Set it to a random value, {_GENERATE}")
+    if len(secret.encode("utf-8")) < MIN_LINK_SECRET_BYTES:
+        raise SettingsError(f"ECON_LINK_SECRET is shorter than {MIN_LINK_SECRET_BYTES} bytes: links could be forged. "
+                            f"Set it to a random value, {_GENERATE}")
+    if any(word in secret.lower() for word in PLACEHOLDER_WORDS) or len(set(secret)) < 8:
+        raise SettingsError(f"ECON_LINK_SECRET is a placeholder, not a secret: replace it with a random value, {_GENERATE}")
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SettingsError(f"ECON_LINK_BASE_URL {base_url!r} is not an absolute http(s) URL: links in mails must name "
+                            "the host leaders reach, e.g. https://airflow.example.gov.cn/econ-monitor")
 
 
 def _local_link_secret(local_dir: Path) -> str:
