@@ -4,6 +4,7 @@ self-signed certificate made here, and a server offering AUTH without TLS."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import email
 import itertools
@@ -36,8 +37,8 @@ _keys = itertools.count(1)
 class Handler:
     """What a real server answers: refusals per recipient at RCPT or at DATA, and scripted DATA replies."""
 
-    def __init__(self, refuse_rcpt=(), refuse_data=(), data_replies=()):
-        self.refuse_rcpt, self.refuse_data = set(refuse_rcpt), set(refuse_data)
+    def __init__(self, refuse_rcpt=(), refuse_data=(), data_replies=(), stall=()):
+        self.refuse_rcpt, self.refuse_data, self.stall = set(refuse_rcpt), set(refuse_data), set(stall)
         self.data_replies = list(data_replies)
         self.messages: list[email.message.EmailMessage] = []
         self.logins: list[tuple[str, str]] = []
@@ -51,6 +52,9 @@ class Handler:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook
         if set(envelope.rcpt_tos) & self.refuse_data:
             return "554 5.7.1 Message rejected: content policy"
+        if set(envelope.rcpt_tos) & self.stall:
+            await asyncio.sleep(5)  # longer than the client waits
+            return "250 OK"
         if self.data_replies:
             return self.data_replies.pop(0)
         self.messages.append(email.message_from_bytes(envelope.original_content or envelope.content, policy=policy.default))
@@ -171,6 +175,17 @@ def test_a_temporary_refusal_is_retried_until_the_mail_goes_out(conn, smtp, monk
     assert _deliver().sent == 1
     assert _state(conn)[INDUSTRY] == ("sent", 3) and len(server.to(INDUSTRY)) == 1
     assert server.to(DATA_TEAM) == []
+
+
+def test_a_mail_that_times_out_stays_pending_and_the_others_go_out(conn, smtp, monkeypatch):
+    monkeypatch.setenv("ECON_SMTP_TIMEOUT_SECONDS", "1")
+    server = smtp(Handler(stall={INDUSTRY}))
+    _queue(conn, "L03", "L04", "L05")
+    outcome = _deliver()
+    assert (outcome.sent, outcome.failed, outcome.pending) == (2, 0, 1)
+    assert {m["To"] for m in server.messages} == {COMMERCE, TECH}
+    ((status, error),) = rows(conn, "SELECT status, last_error FROM monitor.outbox WHERE recipient_email = %s", (INDUSTRY,))
+    assert status == "pending" and "timed out" in error
 
 
 def test_a_retry_waits_for_its_backoff(conn, smtp):
