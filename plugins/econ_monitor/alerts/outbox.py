@@ -22,9 +22,9 @@ and credentials are never sent over a connection without TLS unless ECON_SMTP_AL
 from __future__ import annotations
 
 import base64
+import hashlib
 import logging
 import re
-import hashlib
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -32,6 +32,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 import psycopg
+from psycopg.rows import dict_row
 
 from econ_monitor.reference import DATA_TEAM, leader
 from econ_monitor.settings import Settings
@@ -77,17 +78,13 @@ class DeliverySummary:
     pending: int  # still waiting, now or for a retry
 
 
-def message_id_header(settings: Settings, message_id: int) -> str:
-    return f"<econ-monitor.outbox.{message_id}@{settings.mail_domain}>"
-
-
 def _message(settings: Settings, row: dict) -> EmailMessage:
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = row["recipient_email"]
     message["Subject"] = row["subject"]
     message["Date"] = formatdate(localtime=True)
-    message["Message-ID"] = message_id_header(settings, row["message_id"])
+    message["Message-ID"] = f"<econ-monitor.outbox.{row['message_id']}@{settings.mail_domain}>"
     message["X-Econ-Monitor-Kind"] = row["kind"]
     message.set_content(row["body_text"])
     html, images = _with_inline_images(row["body_html"], row["message_id"])
@@ -111,9 +108,6 @@ def _with_inline_images(html: str, message_id: int) -> tuple[str, list[tuple[str
     return _DATA_IMAGE.sub(to_content_id, html), images
 
 
-_COLUMNS = ("message_id", "kind", "recipient_email", "subject", "body_text", "body_html", "attempts")
-
-
 def deliver_pending(conn: psycopg.Connection, settings: Settings) -> DeliverySummary:
     """Send every pending mail that is due. Each mail is claimed under a row lock, so two concurrent
     runs cannot send the same mail; its outcome is recorded in the same transaction."""
@@ -125,16 +119,16 @@ def deliver_pending(conn: psycopg.Connection, settings: Settings) -> DeliverySum
     try:
         while True:
             with conn.transaction():
-                row = conn.execute(
-                    f"""SELECT {", ".join(_COLUMNS)} FROM monitor.outbox
-                        WHERE status = 'pending' AND next_attempt_at <= now()
-                        ORDER BY message_id LIMIT 1 FOR UPDATE SKIP LOCKED"""
+                record = conn.cursor(row_factory=dict_row).execute(
+                    """SELECT message_id, kind, recipient_email, subject, body_text, body_html, attempts
+                       FROM monitor.outbox
+                       WHERE status = 'pending' AND next_attempt_at <= now()
+                       ORDER BY message_id LIMIT 1 FOR UPDATE SKIP LOCKED"""
                 ).fetchone()
-                if row is None:
+                if record is None:
                     if _report_failures(conn):
                         continue  # the data team's summary is due now: send it in this run
                     break
-                record = dict(zip(_COLUMNS, row))
                 try:
                     message = _message(settings, record)
                 except Exception as exc:  # noqa: BLE001 - a row that cannot become a mail must not stop the others
@@ -224,7 +218,7 @@ def _report_failures(conn: psycopg.Connection) -> bool:
     report that cannot be delivered would be refused in turn): they are logged."""
     from econ_monitor.alerts.digest import queue_data_team_mail  # digest composes mails with this module
 
-    with conn.transaction(), conn.cursor() as cur:
+    with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
         failures = cur.execute(
             """SELECT message_id, kind, recipient_code, recipient_email, subject, attempts, last_error
                FROM monitor.outbox WHERE status = 'failed' AND failure_reported_at IS NULL
@@ -234,26 +228,26 @@ def _report_failures(conn: psycopg.Connection) -> bool:
             return False
         reportable = []
         for failure in failures:
-            message_id, kind, code, email, subject, _, error = failure
-            if kind == "data_team" or code == DATA_TEAM:
+            if failure["kind"] == "data_team" or failure["recipient_code"] == DATA_TEAM:
                 log.error("mail %s to the data team (%s, %r) failed for good and is not reported by mail: %s",
-                          message_id, email, subject, error)
+                          failure["message_id"], failure["recipient_email"], failure["subject"], failure["last_error"])
             else:
                 reportable.append(failure)
         if reportable:
-            ids = ",".join(str(f[0]) for f in reportable)
+            ids = ",".join(str(f["message_id"]) for f in reportable)
             queue_data_team_mail(
                 cur,
                 f"mail-failed:{hashlib.sha256(ids.encode()).hexdigest()[:32]}",
-                f"【邮件投递失败】{len(reportable)} 封邮件被邮件服务器拒收，已停止重试",
-                "以下邮件被邮件服务器永久拒收，已停止重试。请核对收件地址或邮件服务器配置，必要时通过其他渠道转达：",
-                [{"what": f"邮件未送达：{subject}",
-                  "where": f"{email}（{code}，{kind}，outbox 第 {message_id} 号，尝试 {attempts} 次）",
-                  "detail": error or ""}
-                 for message_id, kind, code, email, subject, attempts, error in reportable],
+                f"【邮件投递失败】{len(reportable)} 封邮件未能送达，已停止重试",
+                "以下邮件被邮件服务器永久拒收（或无法生成），已停止重试。请核对收件地址或邮件服务器配置，必要时通过其他渠道转达：",
+                [{"what": f"邮件未送达：{f['subject']}",
+                  "where": f"{f['recipient_email']}（{f['recipient_code']}，{f['kind']}，outbox 第 {f['message_id']} 号，"
+                           f"尝试 {f['attempts']} 次）",
+                  "detail": f["last_error"] or ""}
+                 for f in reportable],
             )
         cur.execute("UPDATE monitor.outbox SET failure_reported_at = now() WHERE message_id = ANY(%s)",
-                    ([f[0] for f in failures],))
+                    ([f["message_id"] for f in failures],))
     return bool(reportable)
 
 
