@@ -221,3 +221,9 @@ def test_digest_links_carry_tokens_for_the_addressed_leader(site, mailbox):
 
     action = verify(load_settings().link_secret, token, 3600)
     assert action.leader_code == "L07" and action.action == "claim"
+
+
+def test_the_env_file_with_the_secrets_is_neither_committed_nor_copied_into_images():
+    for ignore_file in (".gitignore", ".dockerignore"):
+        patterns = (PROJECT_DIR / ignore_file).read_text(encoding="utf-8").split()
+        assert ".env" in patterns, ignore_file
