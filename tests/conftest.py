@@ -7,6 +7,7 @@ import email
 import itertools
 import json
 import os
+import secrets
 import shutil
 import tempfile
 from email import policy
@@ -19,7 +20,7 @@ from psycopg import sql
 SESSION_DIR = Path(tempfile.mkdtemp(prefix="econ-tests-"))
 # Everything the platform writes during tests goes below the session directory, never into the repo.
 os.environ["ECON_LOCAL_DIR"] = str(SESSION_DIR / "local")
-os.environ["ECON_LINK_SECRET"] = "test-secret-not-for-production"
+os.environ["ECON_LINK_SECRET"] = secrets.token_urlsafe(32)  # per session, as a deployment would set one
 # Tests load files they have just written; tests/test_landing.py checks the settle interval itself.
 os.environ["ECON_FILE_SETTLE_SECONDS"] = "0"
 os.environ.pop("ECON_WAREHOUSE_URL", None)
