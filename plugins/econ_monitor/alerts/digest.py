@@ -99,9 +99,11 @@ class DigestItem:
     status: str
     claim_url: str | None
     close_url: str | None
+    drags: tuple[str, ...] = ()  # a chain warning's key enterprises that fell most (reports.gaps)
 
 
-def _items(alerts: list[dict], settings: Settings, addressee: str) -> list[DigestItem]:
+def _items(alerts: list[dict], settings: Settings, addressee: str,
+           drags: dict[str, tuple[str, ...]] | None = None) -> list[DigestItem]:
     items = []
     for alert in sorted(alerts, key=lambda a: (a["level"] != "red", a["rule_code"], a["entity_code"])):
         measure, gap = describe(alert)
@@ -122,6 +124,7 @@ def _items(alerts: list[dict], settings: Settings, addressee: str) -> list[Diges
                 if links and alert["status"] == "open" else None,
                 close_url=action_url(settings.link_base_url, settings.link_secret, "close", alert["alert_key"], addressee)
                 if links else None,
+                drags=(drags or {}).get(alert["alert_key"], ()),
             )
         )
     return items
@@ -167,7 +170,7 @@ def queue_digests(conn: psycopg.Connection, settings: Settings, withheld_domains
             subject = f"【经济运行监测预警】{period} 红色{reds}项 黄色{yellows}项 — {recipient.title}"
             text, html = _render(
                 "digest", recipient=recipient, period=period, reds=reds, yellows=yellows,
-                items=_items(alerts, settings, leader_code), heading="本期新增及升级的预警",
+                items=_items(alerts, settings, leader_code, _chain_drags(conn, alerts)), heading="本期新增及升级的预警",
             )
             mail = Mail("digest", _digest_key(f"digest:{leader_code}", alerts), leader_code, subject, text, html,
                         tuple(a["alert_key"] for a in alerts))
@@ -176,6 +179,14 @@ def queue_digests(conn: psycopg.Connection, settings: Settings, withheld_domains
                 "UPDATE monitor.alerts SET last_notified_at = now(), last_notified_level = level WHERE alert_key = %s",
             )
     return queued
+
+
+def _chain_drags(conn: psycopg.Connection, alerts: list[dict]) -> dict[str, tuple[str, ...]]:
+    """For each chain warning, the three key enterprises that fell most (name, change, growth, 包挂领导)."""
+    from econ_monitor.reports.gaps import chain_drags, drag_line  # reports import this module
+
+    return {a["alert_key"]: tuple(drag_line(row) for row in chain_drags(conn, a["entity_code"], a["year"]))
+            for a in alerts if a["rule_code"] == "chain_output_behind"}
 
 
 def _queue_for_alerts(cur: psycopg.Cursor, mail: Mail, alerts: list[dict], event_type: str, mark_sql: str) -> list[int]:
