@@ -137,11 +137,13 @@ def test_the_digest_names_the_top_three_enterprises_dragging_each_chain(db, mail
 
 
 def test_an_enterprise_whose_chain_is_not_in_the_catalogue_is_a_warning_not_dropped(conn, warehouse, landing, mailbox):
+    # 海洋物联网 (red) has one key enterprise; it now reports a chain the catalogue does not know.
     path = landing / ENTERPRISE_FILE
     lines = path.read_bytes().decode("gb18030").splitlines(keepends=True)
-    fields = lines[1].split(",")
+    (index,) = [i for i, line in enumerate(lines) if line.split(",")[2] == "海洋物联网"]
+    fields = lines[index].split(",")
     credit_code, fields[2] = fields[0], "未来产业"
-    lines[1] = ",".join(fields)
+    lines[index] = ",".join(fields)
     path.write_bytes("".join(lines).encode("gb18030"))
 
     load_and_build(conn, warehouse, landing)
@@ -157,3 +159,30 @@ def test_an_enterprise_whose_chain_is_not_in_the_catalogue_is_a_warning_not_drop
                          WHERE credit_code = %s""", (credit_code,)) == [(None, "未来产业", False)]
     # the chain warnings still go out
     assert mailbox.to(INDUSTRY_VICE_MAYOR)
+    # a chain behind target without key enterprises says so, with no figures
+    from econ_monitor.reports import monthly_bulletin
+
+    report = monthly_bulletin(conn, 2025, 9)
+    (section,) = [s for s in report.data["chain_gaps"] if s["chain_code"] == "marine_iot"]
+    assert section["key_enterprises"] == 0 and "chain_gap_marine_iot" not in report.charts
+    assert "海洋物联网（红色）：本月重点企业产值月报中没有该产业链的企业" in report.text
+
+
+def test_chain_warnings_name_no_enterprise_while_the_enterprise_report_is_withheld(conn, warehouse, landing, mailbox):
+    path = landing / ENTERPRISE_FILE
+    lines = path.read_bytes().decode("gb18030").splitlines(keepends=True)
+    fields = lines[1].split(",")
+    fields[5] = "20000000"  # 2000亿 of output for one enterprise: a critical range check fails
+    lines[1] = ",".join(fields)
+    path.write_bytes("".join(lines).encode("gb18030"))
+
+    load_and_build(conn, warehouse, landing)
+    gate = pipeline.quality_gate("enterprises-withheld")
+    pipeline.raise_alerts(gate["withheld_domains"])
+    pipeline.deliver_mail()
+
+    assert gate["withheld_domains"] == ["enterprises"]
+    (mail,) = mailbox.to(INDUSTRY_VICE_MAYOR)
+    text = Mailbox.text(mail)
+    assert "产业链产值落后于时序进度" in text and "新能源" in text
+    assert "拖累最大的重点企业" not in text and "拖累最大的重点企业" not in Mailbox.html(mail)

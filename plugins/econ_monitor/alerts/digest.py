@@ -170,7 +170,8 @@ def queue_digests(conn: psycopg.Connection, settings: Settings, withheld_domains
             subject = f"【经济运行监测预警】{period} 红色{reds}项 黄色{yellows}项 — {recipient.title}"
             text, html = _render(
                 "digest", recipient=recipient, period=period, reds=reds, yellows=yellows,
-                items=_items(alerts, settings, leader_code, _chain_drags(conn, alerts)), heading="本期新增及升级的预警",
+                items=_items(alerts, settings, leader_code, _chain_drags(conn, alerts, withheld_domains)),
+                heading="本期新增及升级的预警",
             )
             mail = Mail("digest", _digest_key(f"digest:{leader_code}", alerts), leader_code, subject, text, html,
                         tuple(a["alert_key"] for a in alerts))
@@ -181,10 +182,13 @@ def queue_digests(conn: psycopg.Connection, settings: Settings, withheld_domains
     return queued
 
 
-def _chain_drags(conn: psycopg.Connection, alerts: list[dict]) -> dict[str, tuple[str, ...]]:
-    """For each chain warning, the three key enterprises that fell most (name, change, growth, 包挂领导)."""
+def _chain_drags(conn: psycopg.Connection, alerts: list[dict], withheld_domains: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """For each chain warning, the three key enterprises that fell most (name, change, growth, 包挂领导);
+    none while the enterprise report is withheld by the quality gate (its figures may be wrong)."""
     from econ_monitor.reports.gaps import chain_drags, drag_line  # reports import this module
 
+    if "enterprises" in withheld_domains:
+        return {}
     return {a["alert_key"]: tuple(drag_line(row) for row in chain_drags(conn, a["entity_code"], a["year"]))
             for a in alerts if a["rule_code"] == "chain_output_behind"}
 

@@ -44,10 +44,11 @@ def chain_drags(conn: psycopg.Connection, chain_code: str, year: int, month: int
     )
 
 
-def chain_gap_section(conn: psycopg.Connection, chain: dict, limit: int = TOP) -> dict | None:
+def chain_gap_section(conn: psycopg.Connection, chain: dict, limit: int = TOP) -> dict:
     """A chain's key-enterprise change for the bulletin: the top `limit` drags, then the other declining
     enterprises, the growing ones and those without a base, each as one line, so that the lines' changes
-    add up to `total_change_wan`. None when the month has no key enterprise under the chain."""
+    add up to `total_change_wan`. A chain without key enterprises that month has key_enterprises = 0 and
+    no figures (never zeros)."""
     rows = _rows(
         conn,
         """SELECT enterprise_name, credit_code, change_wan, ytd_growth_pct, leader_title, leader_code, drag_rank,
@@ -59,7 +60,7 @@ def chain_gap_section(conn: psycopg.Connection, chain: dict, limit: int = TOP) -
         {"chain": chain["chain_code"], "year": chain["year"], "month": chain["period_month"]},
     )
     if not rows:
-        return None
+        return {**chain, "key_enterprises": 0, "drags": []}
     drags = [row for row in rows if row["drag_rank"] is not None and row["drag_rank"] <= limit]
     other_decliners = [row for row in rows if row["drag_rank"] is not None and row["drag_rank"] > limit]
     growers = [row for row in rows if row["change_wan"] is not None and row["change_wan"] >= 0]

@@ -96,8 +96,7 @@ def monthly_bulletin(conn: psycopg.Connection, year: int | None = None, month: i
                 row["gap_text"] += f"；{projection}"
     for row in chains:
         row["projection_text"] = gaps.projection_text(projections.get(("industry_chain", row["chain_code"])), "亿元", num)
-    chain_gaps = [section for row in chains if row["warning_level"] in ("red", "yellow")
-                  if (section := gaps.chain_gap_section(conn, row)) is not None]
+    chain_gaps = [gaps.chain_gap_section(conn, row) for row in chains if row["warning_level"] in ("red", "yellow")]
 
     targets_as_of = data.newest_ledger_in_month(conn, "mart_project_targets", year, month)
     targets = data.project_targets(conn, targets_as_of)
@@ -118,7 +117,8 @@ def monthly_bulletin(conn: psycopg.Connection, year: int | None = None, month: i
     if chains:
         report_charts["chain_completion"] = charts.chain_completion_chart(chains)
     for section in chain_gaps:
-        report_charts[f"chain_gap_{section['chain_code']}"] = charts.chain_gap_chart(section)
+        if section["key_enterprises"]:
+            report_charts[f"chain_gap_{section['chain_code']}"] = charts.chain_gap_chart(section)
     if targets:
         report_charts["project_targets"] = charts.project_targets_chart(targets)
 
