@@ -4,6 +4,7 @@ three, and an enterprise whose chain is in no catalogue is a quality warning, no
 
 from __future__ import annotations
 
+import csv
 from decimal import Decimal
 from pathlib import Path
 
@@ -134,6 +135,44 @@ def test_the_digest_names_the_top_three_enterprises_dragging_each_chain(db, mail
     # e.g. 新能源 (red): its largest fall first, with the 包挂领导 who should visit
     (first,) = [row for row in chain_drags(conn, "new_energy", 2025, 9) if row["drag_rank"] == 1]
     assert text.index(drag_line(first)) > text.index("新能源")
+
+
+def _row_versions(conn, month: int) -> set:
+    return {xmin for (xmin,) in rows(conn, "SELECT xmin::text FROM marts.mart_chain_gap_attribution WHERE period_month = %s",
+                                     (month,))}
+
+
+def test_a_new_month_rebuilds_that_month_only_and_a_new_alias_every_month(db, tmp_path):
+    from econ_monitor.transform import run_dbt
+    from tests.conftest import SAMPLE
+    from tests.support import load
+
+    url, conn = db
+    september = _row_versions(conn, 9)
+    october = tmp_path / "october" / "tjj" / "重点企业产值月报_202510.csv"
+    october.parent.mkdir(parents=True)
+    # October: the September figures one point lower (a byte-identical file would load nothing)
+    with (SAMPLE / ENTERPRISE_FILE).open(encoding="gb18030", newline="") as source, \
+            october.open("w", encoding="gb18030", newline="") as target:
+        header, *records = list(csv.reader(source))
+        csv.writer(target).writerows([header] + [[*r[:6], f"{float(r[6]) - 1:.1f}", r[7]] for r in records])
+    load(conn, october.parent.parent)
+    build_gaps = ["build", "--select", "mart_chain_gap_attribution", "--exclude-resource-type", "unit_test"]
+    run_dbt(build_gaps, url)
+    assert _row_versions(conn, 9) == september  # not recomputed
+    assert rows(conn, "SELECT period_month, count(*) FROM marts.mart_chain_gap_attribution GROUP BY 1 ORDER BY 1") == [
+        (9, 1000), (10, 1000)]
+
+    # a new alias in the catalogue may match enterprises of any month: every month is recomputed
+    conn.execute("UPDATE reference.industry_chains SET aliases = aliases || '|新能源汽车' WHERE chain_code = 'new_energy'")
+    conn.commit()
+    try:
+        run_dbt(build_gaps, url)
+        assert not _row_versions(conn, 9) & september
+    finally:
+        conn.execute("UPDATE reference.industry_chains SET aliases = '新能源产业链' WHERE chain_code = 'new_energy'")
+        conn.commit()
+        run_dbt(build_gaps, url)
 
 
 def test_an_enterprise_whose_chain_is_not_in_the_catalogue_is_a_warning_not_dropped(conn, warehouse, landing, mailbox):

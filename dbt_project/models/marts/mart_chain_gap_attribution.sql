@@ -6,9 +6,36 @@
 -- An enterprise belongs to the chain it reported that month (it may change chain between months). A chain
 -- name matching no catalogue chain or alias keeps chain_code NULL here and is a quality warning (GX suite
 -- key_enterprises), never silently dropped.
+-- Incremental like mart_enterprise_monitoring (about a million rows a month province-wide): a build
+-- recomputes the months with a delivery loaded since the last build, and every month when the chain
+-- catalogue's names or aliases changed (catalogue_fingerprint). A change of leaders or of the model itself
+-- needs `dbt build --full-refresh --select mart_chain_gap_attribution`.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['year', 'period_month'],
+    on_schema_change='fail',
+) }}
+
 with
-reports as (select * from {{ ref('stg_tjj__enterprise_report') }}),
 chain_names as (select * from {{ ref('int_chain_names') }}),
+catalogue as (
+    select md5(string_agg(chain_code || '=' || lookup_name, '|' order by lookup_name, chain_code)) as catalogue_fingerprint
+    from chain_names
+),
+reports as (
+    select * from {{ ref('stg_tjj__enterprise_report') }}
+    {% if is_incremental() %}
+    where (year, period_month) in (
+        select period_year, period_month from {{ source('raw', 'load_audit') }}
+        where report_type = 'key_enterprises'
+          and load_id > (select coalesce(max(load_id), 0) from {{ this }})
+        union
+        select year, period_month from {{ this }}
+        where catalogue_fingerprint is distinct from (select catalogue_fingerprint from catalogue)
+    )
+    {% endif %}
+),
 chains as (select chain_code, chain_name from {{ ref('industry_chains') }}),
 leaders as (select * from {{ ref('leaders') }} where role = 'leader'),
 
@@ -31,6 +58,7 @@ based as (
         end as base_note,
         reports.source_file,
         reports.source_row,
+        reports.load_id,
         -- the group an enterprise counts in: its catalogue chain, whichever alias it reported under
         coalesce(chain_names.chain_code, 'unmatched:' || coalesce(reports.chain_name, '')) as chain_key
     from reports
@@ -90,7 +118,10 @@ select
     coalesce(leaders.leader_code, 'D00') as leader_code,
     totals.leader_title,
     totals.source_file,
-    totals.source_row
+    totals.source_row,
+    totals.load_id,
+    catalogue.catalogue_fingerprint
 from totals
+cross join catalogue
 left join chains on chains.chain_code = totals.chain_code
 left join leaders on {{ normalized_name('leaders.title') }} = totals.leader_title
