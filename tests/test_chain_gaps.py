@@ -135,6 +135,9 @@ def test_the_digest_names_the_top_three_enterprises_dragging_each_chain(db, mail
     # e.g. 新能源 (red): its largest fall first, with the 包挂领导 who should visit
     (first,) = [row for row in chain_drags(conn, "new_energy", 2025, 9) if row["drag_rank"] == 1]
     assert text.index(drag_line(first)) > text.index("新能源")
+    # where the year will end, beside the gap (the mart's projection)
+    assert "按当前进度预计全年完成 126.67 亿元（目标 150 亿元）" in text
+    assert "按当前进度预计全年完成 126.67 亿元（目标 150 亿元）" in html
 
 
 def _row_versions(conn, month: int) -> set:

@@ -99,11 +99,15 @@ class DigestItem:
     status: str
     claim_url: str | None
     close_url: str | None
-    drags: tuple[str, ...] = ()  # a chain warning's key enterprises that fell most (reports.gaps)
+    # reports.gaps: where the year will end (chains, cumulative and stock indicators), and a chain
+    # warning's key enterprises that fell most
+    projection: str | None = None
+    drags: tuple[str, ...] = ()
 
 
 def _items(alerts: list[dict], settings: Settings, addressee: str,
-           drags: dict[str, tuple[str, ...]] | None = None) -> list[DigestItem]:
+           notes: tuple[dict, dict] = ({}, {})) -> list[DigestItem]:
+    projections, drags = notes
     items = []
     for alert in sorted(alerts, key=lambda a: (a["level"] != "red", a["rule_code"], a["entity_code"])):
         measure, gap = describe(alert)
@@ -124,7 +128,8 @@ def _items(alerts: list[dict], settings: Settings, addressee: str,
                 if links and alert["status"] == "open" else None,
                 close_url=action_url(settings.link_base_url, settings.link_secret, "close", alert["alert_key"], addressee)
                 if links else None,
-                drags=(drags or {}).get(alert["alert_key"], ()),
+                projection=projections.get(alert["alert_key"]),
+                drags=drags.get(alert["alert_key"], ()),
             )
         )
     return items
@@ -170,7 +175,7 @@ def queue_digests(conn: psycopg.Connection, settings: Settings, withheld_domains
             subject = f"【经济运行监测预警】{period} 红色{reds}项 黄色{yellows}项 — {recipient.title}"
             text, html = _render(
                 "digest", recipient=recipient, period=period, reds=reds, yellows=yellows,
-                items=_items(alerts, settings, leader_code, _chain_drags(conn, alerts, withheld_domains)),
+                items=_items(alerts, settings, leader_code, _gap_notes(conn, alerts, withheld_domains)),
                 heading="本期新增及升级的预警",
             )
             mail = Mail("digest", _digest_key(f"digest:{leader_code}", alerts), leader_code, subject, text, html,
@@ -182,15 +187,16 @@ def queue_digests(conn: psycopg.Connection, settings: Settings, withheld_domains
     return queued
 
 
-def _chain_drags(conn: psycopg.Connection, alerts: list[dict], withheld_domains: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
-    """For each chain warning, the three key enterprises that fell most (name, change, growth, 包挂领导);
-    none while the enterprise report is withheld by the quality gate (its figures may be wrong)."""
-    from econ_monitor.reports.gaps import chain_drags, drag_line  # reports import this module
+def _gap_notes(conn: psycopg.Connection, alerts: list[dict], withheld_domains: tuple[str, ...]) -> tuple[dict, dict]:
+    """Beside each gap: where the year will end, and for a chain warning the three key enterprises that fell
+    most (name, change, growth, 包挂领导) -- none while the enterprise report is withheld by the gate."""
+    from econ_monitor.reports.gaps import chain_drags, drag_line, warning_projections  # reports import this module
 
+    projections = warning_projections(conn, [a["alert_key"] for a in alerts])
     if "enterprises" in withheld_domains:
-        return {}
-    return {a["alert_key"]: tuple(drag_line(row) for row in chain_drags(conn, a["entity_code"], a["year"]))
-            for a in alerts if a["rule_code"] == "chain_output_behind"}
+        return projections, {}
+    return projections, {a["alert_key"]: tuple(drag_line(row) for row in chain_drags(conn, a["entity_code"], a["year"]))
+                         for a in alerts if a["rule_code"] == "chain_output_behind"}
 
 
 def _queue_for_alerts(cur: psycopg.Cursor, mail: Mail, alerts: list[dict], event_type: str, mark_sql: str) -> list[int]:

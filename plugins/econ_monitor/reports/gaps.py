@@ -112,3 +112,21 @@ def drag_line(row: dict) -> str:
 
     return (f"{row['enterprise_name']}：较上年同期 {signed(row['change_wan'], 1)} 万元，"
             f"累计增速 {num(row['ytd_growth_pct'], 1)}%，包挂领导 {row['leader_title'] or row['leader_code']}")
+
+
+def warning_projections(conn: psycopg.Connection, alert_keys: list[str]) -> dict[str, str]:
+    """alert_key → 按当前进度预计全年完成 X（目标 Y） for the chain and cumulative/stock indicator warnings
+    among `alert_keys`, for the period each warning is about (mart_current_warnings)."""
+    from econ_monitor.reports.render import num
+
+    rows = _rows(
+        conn,
+        """SELECT w.alert_key, w.measure_unit, p.*
+           FROM marts.mart_current_warnings AS w
+           JOIN marts.mart_year_end_projection AS p
+             ON p.entity_type = w.entity_type AND p.entity_code = w.entity_code AND p.year = w.year
+            AND p.period_month = extract(month FROM w.period_end)
+           WHERE w.alert_key = ANY(%(keys)s)""",
+        {"keys": alert_keys},
+    )
+    return {row["alert_key"]: text for row in rows if (text := projection_text(row, row["unit"], num))}
