@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 import psycopg
 
-from econ_monitor.reports import charts, data
+from econ_monitor.reports import charts, data, gaps
 from econ_monitor.reports.model import Report
 from econ_monitor.reports.render import month_label, render
 from econ_monitor.wording import num, rule_labels
@@ -102,6 +102,15 @@ def monthly_bulletin(conn: psycopg.Connection, year: int | None = None, month: i
     previous_board = data.indicator_board(conn, previous_year, previous_month) if previous_available else None
     chains = data.chain_board(conn, year, month)
     previous_chains = data.chain_board(conn, previous_year, previous_month) or None
+    projections = gaps.year_end_projections(conn, year, month)
+    for row in board:
+        if row["target_type"] in ("cumulative", "stock") and row["period_month"] == month:
+            projection = gaps.projection_text(projections.get(("indicator", row["indicator_code"])), row["unit"], num)
+            if projection:
+                row["gap_text"] += f"；{projection}"
+    for row in chains:
+        row["projection_text"] = gaps.projection_text(projections.get(("industry_chain", row["chain_code"])), "亿元", num)
+    chain_gaps = [gaps.chain_gap_section(conn, row) for row in chains if row["warning_level"] in ("red", "yellow")]
 
     targets_as_of = data.newest_ledger_in_month(conn, "mart_project_targets", year, month)
     targets = data.project_targets(conn, targets_as_of)
@@ -121,6 +130,9 @@ def monthly_bulletin(conn: psycopg.Connection, year: int | None = None, month: i
     report_charts = {"indicator_deviation": charts.indicator_deviation_chart(board)}
     if chains:
         report_charts["chain_completion"] = charts.chain_completion_chart(chains)
+    for section in chain_gaps:
+        if section["key_enterprises"]:
+            report_charts[f"chain_gap_{section['chain_code']}"] = charts.chain_gap_chart(section)
     if targets:
         report_charts["project_targets"] = charts.project_targets_chart(targets)
 
@@ -137,6 +149,7 @@ def monthly_bulletin(conn: psycopg.Connection, year: int | None = None, month: i
         "indicator_levels": _level_counts(board),
         "chains": chains,
         "chain_levels": _level_counts(chains),
+        "chain_gaps": chain_gaps,
         "project_targets_as_of": targets_as_of,
         "project_targets": targets,
         "ledger_as_of": ledger_as_of,
