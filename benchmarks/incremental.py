@@ -47,7 +47,7 @@ def add_month(conn, year: int, month: int, rows: int) -> None:
                SELECT '91370281MA' || lpad(i::text, 8, '0'), '青岛企业' || i,
                       (%(chains)s::text[])[1 + i %% 6], (%(towns)s::text[])[1 + i %% 6],
                       round((100 + i %% 2000)::numeric, 1), round(((100 + i %% 2000) * %(month)s)::numeric, 1),
-                      round(((i * 7919 + %(month)s * 31) %% 600 - 300)::numeric / 10, 1),
+                      round(((i::bigint * 7919 + %(month)s * 31) %% 600 - 300)::numeric / 10, 1),
                       (%(leaders)s::text[])[1 + i %% 4], %(load_id)s, i + 1
                FROM generate_series(1, %(rows)s) AS i""",
             {"chains": list(CHAINS), "towns": list(TOWNS), "leaders": list(LEADERS), "month": month,
