@@ -12,7 +12,7 @@ Revises: 0002
 from alembic import op
 
 revision = "0003_targets"
-down_revision = "0002"
+down_revision = "0003_landing_catalogue"
 branch_labels = None
 depends_on = None
 

@@ -12,7 +12,7 @@ Revises: 0002
 from alembic import op
 
 revision = "0005_outbox_failures"
-down_revision = "0002"
+down_revision = "0004_alert_life"
 branch_labels = None
 depends_on = None
 
