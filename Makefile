@@ -33,12 +33,16 @@ demo: install
 
 # The report tests render HTML in Debian's headless Chromium (with a CJK font so Chinese shows); without
 # them those tests are skipped. Installed here when the machine lets us (root with apt-get).
+# The cluster test runs Debian's redis-server as the Celery broker, and the compose test validates
+# docker-compose.yml with Debian's docker-compose; without them those tests are skipped.
 system-deps:
-	@if command -v chromium >/dev/null && fc-list :lang=zh | grep -q .; then :; \
+	@if command -v chromium >/dev/null && fc-list :lang=zh | grep -q . && command -v redis-server >/dev/null \
+		&& command -v docker-compose >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "installing Debian's chromium and fonts-noto-cjk for the report rendering tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
-	else echo "chromium or a CJK font is missing: the report rendering tests will be skipped"; fi
+		echo "installing Debian's chromium, fonts-noto-cjk, redis-server and docker-compose for the tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk \
+			redis-server docker-compose >/dev/null; \
+	else echo "chromium, a CJK font, redis-server or docker-compose is missing: their tests will be skipped"; fi
 
 test: install system-deps
 	$(BIN)/pytest
