@@ -30,13 +30,22 @@ setup() {
     --email admin@jiaozhou.example --password "$SUPERSET_ADMIN_PASSWORD" >/dev/null 2>&1 || true
   "$superset" fab reset-password --username admin --password "$SUPERSET_ADMIN_PASSWORD" >/dev/null 2>&1 || true
   "$superset" init >/dev/null 2>&1
-  # The board's database is named 经济运行数仓 (bi_reader); its URI (with the password) is set here, not in the export.
+  # The board's database 经济运行数仓 is bi_reader on the warehouse: the export in the repo has a placeholder
+  # URI; the real one (with its password) goes only into the temporary bundle that is imported.
   local bundle
   bundle="$(mktemp -d)"
-  (cd "$here/superset" && python3 -c 'import shutil, sys; shutil.make_archive(sys.argv[1], "zip", ".", "board")' "$bundle/board")
+  cp -r "$here/superset/board" "$bundle/board"
+  python3 - "$bundle" <<'PY'
+import json, os, pathlib, shutil, sys
+bundle = pathlib.Path(sys.argv[1])
+for path in (bundle / "board" / "databases").glob("*.yaml"):
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = [f"sqlalchemy_uri: {json.dumps(os.environ['ECON_BI_URI'])}" if l.startswith("sqlalchemy_uri:") else l for l in lines]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+shutil.make_archive(str(bundle / "board"), "zip", str(bundle), "board")
+PY
   "$superset" import-dashboards --path "$bundle/board.zip" --username admin
   rm -rf "$bundle"
-  "$superset" set-database-uri --database_name "经济运行数仓" --uri "$ECON_BI_URI" >/dev/null
 }
 
 case "${1:-}" in
