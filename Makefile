@@ -11,7 +11,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install system-deps demo test manifest benchmark clean stop
+.PHONY: install system-deps demo test manifest benchmark clean stop superset
 
 install: $(STAMP) $(MANIFEST)
 
@@ -51,6 +51,11 @@ benchmark: install
 	$(BIN)/python benchmarks/ingest.py --floor --row-by-row
 	$(BIN)/python benchmarks/quality_gate.py
 	$(BIN)/python benchmarks/dbt_build.py
+
+# Apache Superset (its own venv under .local/) on the demo's warehouse, the indicator board imported.
+# Not part of `make test`'s set-up (the venv adds minutes); once it exists, tests/test_superset.py runs.
+superset: install
+	deploy/superset.sh up
 
 stop:
 	-$(BIN)/econ-monitor warehouse stop

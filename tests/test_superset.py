@@ -4,7 +4,7 @@ deploy/superset/board/. Through Superset's REST API: every chart of the board re
 the columns carry the Chinese descriptions dbt wrote as Postgres comments, and SQL Lab as bi_reader is
 refused raw, monitor and reference.
 
-Skipped when Superset's venv is absent (`deploy/superset.sh up` creates it; `make superset`)."""
+Skipped when Superset's venv is absent (`make superset`, i.e. `deploy/superset.sh up`, creates it)."""
 
 from __future__ import annotations
 
