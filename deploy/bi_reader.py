@@ -13,12 +13,11 @@ import secrets
 import sys
 from pathlib import Path
 
+from econ_monitor.schema import migrate
+from econ_monitor.warehouse import connect, warehouse_url
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from sqlalchemy.engine import URL
-
-from econ_monitor.schema import migrate
-from econ_monitor.warehouse import connect, warehouse_url
 
 
 def main(password_file: Path) -> str:

@@ -262,7 +262,8 @@ def up() -> dict:
                                            "--skip-serve-logs"], worker_env, logs)
         (state / "cluster.json").write_text(json.dumps(cluster, indent=2), encoding="utf-8")
         for worker in WORKERS:
-            _wait_for(worker, lambda: b" ready." in (logs / f"{worker}.log").read_bytes(), 300, logs, pids)
+            log = logs / f"{worker}.log"
+            _wait_for(worker, lambda log=log: b" ready." in log.read_bytes(), 300, logs, pids)
     except BaseException:
         down()
         raise

@@ -14,7 +14,6 @@ import sys
 
 import pytest
 import yaml
-
 from econ_monitor.settings import PROJECT_DIR
 
 COMPOSE_FILE = PROJECT_DIR / "docker-compose.yml"
@@ -103,7 +102,7 @@ def test_weak_secrets_are_refused_at_start():
     for value, refused in (("change-me-to-a-long-random-string", True), ("short", True), ("a" * 40, True),
                            (strong, False)):
         result = subprocess.run([sys.executable, str(LOCAL_CLUSTER), "check-secrets", "ECON_LINK_SECRET"],
-                                env={"ECON_LINK_SECRET": value, "PATH": "/usr/bin:/bin"}, capture_output=True, text=True)
+                                env={"ECON_LINK_SECRET": value, "PATH": "/usr/bin:/bin"}, check=False, capture_output=True, text=True)
         assert (result.returncode != 0) == refused, (value, result.stderr)
     # compose's airflow-init runs the same check on every secret before anything starts
     init = " ".join(SERVICES["airflow-init"]["command"])
@@ -161,7 +160,7 @@ def test_superset_runs_the_board_the_suite_tests():
 
 
 def _compose_cli() -> list[str] | None:
-    if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+    if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], check=False, capture_output=True).returncode == 0:
         return ["docker", "compose"]
     if shutil.which("docker-compose"):
         return ["docker-compose"]
@@ -183,10 +182,10 @@ def test_compose_config_validates(tmp_path):
     project = ["--project-directory", str(PROJECT_DIR), "-f", str(COMPOSE_FILE)]
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin"}
     result = subprocess.run([*_compose_cli(), *project, "--env-file", str(filled), "config", "-q"],
-                            capture_output=True, text=True, env=env)
+                            check=False, capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
     missing = tmp_path / "missing.env"
     missing.write_text("\n".join(v for v in values if not v.startswith("AIRFLOW_JWT_SECRET=")) + "\n", encoding="utf-8")
     result = subprocess.run([*_compose_cli(), *project, "--env-file", str(missing), "config", "-q"],
-                            capture_output=True, text=True, env=env)
+                            check=False, capture_output=True, text=True, env=env)
     assert result.returncode != 0 and "AIRFLOW_JWT_SECRET" in result.stderr
