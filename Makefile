@@ -11,7 +11,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install system-deps demo test manifest benchmark clean stop
+.PHONY: install system-deps demo test manifest benchmark clean stop superset
 
 install: $(STAMP) $(MANIFEST)
 
@@ -33,12 +33,16 @@ demo: install
 
 # The report tests render HTML in Debian's headless Chromium (with a CJK font so Chinese shows); without
 # them those tests are skipped. Installed here when the machine lets us (root with apt-get).
+# The cluster test runs Debian's redis-server as the Celery broker, and the compose test validates
+# docker-compose.yml with Debian's docker-compose; without them those tests are skipped.
 system-deps:
-	@if command -v chromium >/dev/null && fc-list :lang=zh | grep -q .; then :; \
+	@if command -v chromium >/dev/null && fc-list :lang=zh | grep -q . && command -v redis-server >/dev/null \
+		&& command -v docker-compose >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "installing Debian's chromium and fonts-noto-cjk for the report rendering tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
-	else echo "chromium or a CJK font is missing: the report rendering tests will be skipped"; fi
+		echo "installing Debian's chromium, fonts-noto-cjk, redis-server and docker-compose for the tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk \
+			redis-server docker-compose >/dev/null; \
+	else echo "chromium, a CJK font, redis-server or docker-compose is missing: their tests will be skipped"; fi
 
 # Parallel (pytest-xdist): one process per core, each with its own embedded Postgres (tests/conftest.py);
 # a test file runs whole on one worker, so its module fixtures are built once. `TEST_WORKERS=0` runs serially.
@@ -51,6 +55,11 @@ benchmark: install
 	$(BIN)/python benchmarks/ingest.py --floor --row-by-row
 	$(BIN)/python benchmarks/quality_gate.py
 	$(BIN)/python benchmarks/dbt_build.py
+
+# Apache Superset (its own venv under .local/) on the demo's warehouse, the indicator board imported.
+# Not part of `make test`'s set-up (the venv adds minutes); once it exists, tests/test_superset.py runs.
+superset: install
+	deploy/superset.sh up
 
 stop:
 	-$(BIN)/econ-monitor warehouse stop
