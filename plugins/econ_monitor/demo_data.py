@@ -317,7 +317,7 @@ def _stall_windows(rng: random.Random, start: dt.date, operation: dt.date) -> tu
 
 def _projects(seed: int, chains: list[dict[str, str]], targets: dict[str, int],
               leaders: tuple[str, ...]) -> list[Project]:
-    """About 270 projects signed over 2024–2026, each with its dates from talks to operation."""
+    """About 300 projects signed over 2024–2026, each with its dates from talks to operation."""
     projects: list[Project] = []
     # 2024–2025 share one stream (as first drawn); a later year has its own, so adding it changed nothing
     # of the earlier projects.
