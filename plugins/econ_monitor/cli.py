@@ -201,7 +201,9 @@ def _month(text: str) -> tuple[int, int]:
 def cmd_demo_data(args: argparse.Namespace) -> int:
     from econ_monitor.demo_data import generate
 
-    written = generate(_month(args.start), _month(args.end), Path(args.out), seed=args.seed)
+    written = generate(_month(args.start), _month(args.end), Path(args.out), seed=args.seed,
+                       adjust_targets=_month(args.adjust_targets) if args.adjust_targets else None,
+                       omit_targets=tuple(args.omit_targets))
     months = sorted({path.relative_to(args.out).parts[0] for path in written})
     print(f"{len(written)} files in {len(months)} monthly landing directories under {args.out}: {months[0]} … {months[-1]}")
     return 0
@@ -267,6 +269,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo_data.add_argument("--to", dest="end", required=True, help="last month, YYYY-MM")
     demo_data.add_argument("--out", required=True, help="directory for <YYYY-MM>/<department>/<file>")
     demo_data.add_argument("--seed", type=int, default=2025)
+    demo_data.add_argument("--adjust-targets", metavar="YYYY-MM",
+                           help="also write a re-delivered (年中调整) target file of that year in that month")
+    demo_data.add_argument("--omit-targets", metavar="YEAR", type=int, action="append", default=[],
+                           help="write no 年度目标任务表 for that year (its measures are no_target)")
     demo_data.set_defaults(func=cmd_demo_data)
 
     warehouse = commands.add_parser("warehouse", help="the embedded warehouse: print its URL or stop it")

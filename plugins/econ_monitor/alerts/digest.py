@@ -43,14 +43,20 @@ class DigestItem:
     status: str
     claim_url: str | None
     close_url: str | None
+    # reports.gaps: where the year will end (chains, cumulative and stock indicators), and a chain
+    # warning's key enterprises that fell most
+    projection: str | None = None
+    drags: tuple[str, ...] = ()
 
 
-def _items(cur: psycopg.Cursor, alerts: list[dict], settings: Settings, addressee: str) -> list[DigestItem]:
+def _items(cur: psycopg.Cursor, alerts: list[dict], settings: Settings, addressee: str,
+           notes: tuple[dict, dict] = ({}, {})) -> list[DigestItem]:
     labels = rule_labels(cur.connection)
+    projections, drags = notes
     items = []
     for alert in sorted(alerts, key=lambda a: (a["level"] != "red", a["rule_code"], a["entity_code"])):
         measure, gap = describe(alert)
-        links = settings.link_secret and addressee == alert["leader_code"]
+        links = addressee == alert["leader_code"]  # action_url refuses unusable link settings
         items.append(
             DigestItem(
                 alert_key=alert["alert_key"],
@@ -67,6 +73,8 @@ def _items(cur: psycopg.Cursor, alerts: list[dict], settings: Settings, addresse
                 if links and alert["status"] == "open" else None,
                 close_url=action_url(settings.link_base_url, settings.link_secret, "close", alert["alert_key"], addressee)
                 if links else None,
+                projection=projections.get(alert["alert_key"]),
+                drags=drags.get(alert["alert_key"], ()),
             )
         )
     return items
@@ -126,7 +134,8 @@ def queue_digests(conn: psycopg.Connection, settings: Settings, withheld_domains
             subject = f"【经济运行监测预警】{period} 红色{reds}项 黄色{yellows}项 — {recipient.title}"
             text, html = _render(
                 "digest", recipient=recipient, period=period, reds=reds, yellows=yellows,
-                items=_items(cur, alerts, settings, leader_code), heading="本期新增及升级的预警",
+                items=_items(cur, alerts, settings, leader_code, _gap_notes(conn, alerts, withheld_domains)),
+                heading="本期新增及升级的预警",
             )
             mail = Mail("digest", _mail_key(f"digest:{leader_code}", alerts, "due_event"), leader_code, subject,
                         text, html, tuple(a["alert_key"] for a in alerts))
@@ -137,6 +146,18 @@ def queue_digests(conn: psycopg.Connection, settings: Settings, withheld_domains
                    WHERE alert_key = %s""",
             )
     return queued
+
+
+def _gap_notes(conn: psycopg.Connection, alerts: list[dict], withheld_domains: tuple[str, ...]) -> tuple[dict, dict]:
+    """Beside each gap: where the year will end, and for a chain warning the three key enterprises that fell
+    most (name, change, growth, 包挂领导) -- none while the enterprise report is withheld by the gate."""
+    from econ_monitor.reports.gaps import chain_drags, drag_line, warning_projections  # reports import this module
+
+    projections = warning_projections(conn, [a["alert_key"] for a in alerts])
+    if "enterprises" in withheld_domains:
+        return projections, {}
+    return projections, {a["alert_key"]: tuple(drag_line(row) for row in chain_drags(conn, a["entity_code"], a["year"]))
+                         for a in alerts if a["rule_code"] == "chain_output_behind"}
 
 
 def _queue_for_alerts(cur: psycopg.Cursor, mail: Mail, alerts: list[dict], event_type: str, mark_sql: str) -> list[int]:

@@ -12,9 +12,9 @@ from jinja2 import pass_context
 from econ_monitor.templating import template_environment
 from econ_monitor.wording import LEVEL_LABELS, level_label, num, signed
 
-COLOURS = {"red": "#c0392b", "yellow": "#b7950b", "green": "#27ae60", "no_data": "#7f8c8d"}
+COLOURS = {"red": "#c0392b", "yellow": "#b7950b", "green": "#27ae60", "no_data": "#7f8c8d", "no_target": "#7f8c8d"}
 # Shapes as well as colours, so a black-and-white print tells the levels apart (as in the warning mails).
-SYMBOLS = {"red": "●", "yellow": "▲", "green": "○", "no_data": "—"}
+SYMBOLS = {"red": "●", "yellow": "▲", "green": "○", "no_data": "—", "no_target": "—"}
 TARGET_TYPE_LABELS = {"growth": "增速", "level": "占比/水平", "cumulative": "累计", "stock": "总量"}
 FREQUENCY_LABELS = {"monthly": "月度", "quarterly": "季度", "annual": "年度", "weekly": "周"}
 

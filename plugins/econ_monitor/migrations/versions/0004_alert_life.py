@@ -22,7 +22,7 @@ Revises: 0002
 from alembic import op
 
 revision = "0004_alert_life"
-down_revision = "0002"
+down_revision = "0003_targets"
 branch_labels = None
 depends_on = None
 
