@@ -212,6 +212,8 @@ def test_every_figure_in_a_digest_is_the_marts(sample_loaded, mailbox):
                 assert num(row[figure]) in body, (row["alert_key"], figure)
         if row["measure_unit"] == "天":  # day counts are whole numbers and print as such
             assert f" {int(row['measure_value'])} 天" in line
+        assert rows(conn, "SELECT measure_value, target_value, target_source FROM monitor.alerts WHERE alert_key = %s",
+                    (row["alert_key"],)) == [(row["measure_value"], row["target_value"], row["target_source"])]
         covered.add(row["rule_code"])
     assert covered >= {"indicator_off_target", "chain_output_behind", "project_count_behind", "project_overdue_start",
                        "issue_overdue", "enterprise_decline"}, covered

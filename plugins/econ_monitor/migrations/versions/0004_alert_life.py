@@ -8,7 +8,8 @@
 - `links_sent_at`: when the leader was last mailed claim/close links for it (they expire after
   ECON_LINK_TTL_DAYS); a reminder carries fresh ones before they do.
 - The mart's figures (deviation, gaps, pace, unit, source file, period end) become columns of their own
-  types instead of strings in `details`, so a mail prints the mart's numbers and SQL can compare them.
+  types instead of strings in `details`, so a mail prints the mart's numbers and SQL can compare them;
+  `target_source` records the target file (or bootstrap seed) the warning was judged against.
 - `monitor.alert_events` records the episode, a leader's note (领任务/反馈/销号), and the new event types
   `year_ended`, `feedback` and `links_renewed`.
 - Project, issue and enterprise warnings follow their entity across New Year: their key loses its year
@@ -43,6 +44,7 @@ def upgrade() -> None:
             ADD COLUMN period_end date,
             ADD COLUMN measure_unit text,
             ADD COLUMN source_file text,
+            ADD COLUMN target_source text,
         """
         + ",\n".join(f"ADD COLUMN {name} numeric" for name in FIGURES)
     )
@@ -122,6 +124,6 @@ def downgrade() -> None:
     )
     op.execute(
         "ALTER TABLE monitor.alerts DROP COLUMN episode, DROP COLUMN episode_notified_at, DROP COLUMN links_sent_at, "
-        "DROP COLUMN period_end, DROP COLUMN measure_unit, DROP COLUMN source_file, "
+        "DROP COLUMN period_end, DROP COLUMN measure_unit, DROP COLUMN source_file, DROP COLUMN target_source, "
         + ", ".join(f"DROP COLUMN {name}" for name in FIGURES)
     )
