@@ -6,6 +6,7 @@ Only times are set by hand (a first mail backdated so that escalation days pass)
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -211,6 +212,8 @@ def test_every_figure_in_a_digest_is_the_marts(sample_loaded, mailbox):
                 assert num(row[figure]) in body, (row["alert_key"], figure)
         if row["measure_unit"] == "天":  # day counts are whole numbers and print as such
             assert f" {int(row['measure_value'])} 天" in line
+        assert rows(conn, "SELECT measure_value, target_value, target_source FROM monitor.alerts WHERE alert_key = %s",
+                    (row["alert_key"],)) == [(row["measure_value"], row["target_value"], row["target_source"])]
         covered.add(row["rule_code"])
     assert covered >= {"indicator_off_target", "chain_output_behind", "project_count_behind", "project_overdue_start",
                        "issue_overdue", "enterprise_decline"}, covered
@@ -240,3 +243,44 @@ def test_open_warnings_get_fresh_links_before_the_mailed_ones_expire(sample_load
     assert linked == still_open and DIGITAL not in linked and "数字经济核心产业增加值" not in body
     assert _run()["reminders_queued"] == 0
     assert rows(conn, "SELECT count(*) FROM monitor.alert_events WHERE event_type = 'links_renewed'") == [(len(still_open),)]
+
+
+def test_migration_keeps_project_warnings_and_their_history_under_the_yearless_key(server_url):
+    """A warehouse upgraded from 0002: a project warning keyed with its year keeps its history under the key
+    the mart now writes; its figures move from `details` into columns; downgrading restores both."""
+    import os
+
+    import psycopg
+    from alembic import command
+    from alembic.config import Config
+    from psycopg import sql
+
+    from econ_monitor.schema import MIGRATIONS_DIR
+    from econ_monitor.warehouse import sqlalchemy_url
+
+    name = f"test_{os.getpid()}_migration"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = server_url.replace("/econ?", f"/{name}?")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", sqlalchemy_url(url).replace("%", "%%"))
+    command.upgrade(config, "0002")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("""INSERT INTO monitor.alerts (alert_key, rule_code, entity_type, entity_code, domain, year, level,
+                            leader_code, measure_value, details)
+                        VALUES ('project_stale:P1:2025', 'project_stale', 'project', 'P1', 'projects', 2025, 'red', 'L03', 60,
+                                '{"measure_unit": "天", "deviation_pp": null}'),
+                               ('indicator_off_target:gdp:2025', 'indicator_off_target', 'indicator', 'gdp', 'indicators/tjj',
+                                2025, 'yellow', 'L01', 5.4, '{"measure_unit": "%", "deviation_pp": "-0.2"}')""")
+        conn.execute("""INSERT INTO monitor.alert_events (alert_key, event_type, level)
+                        VALUES ('project_stale:P1:2025', 'opened', 'red'), ('indicator_off_target:gdp:2025', 'opened', 'yellow')""")
+        command.upgrade(config, "head")
+        assert rows(conn, "SELECT alert_key, episode, measure_unit, deviation_pp FROM monitor.alerts ORDER BY alert_key") == [
+            ("indicator_off_target:gdp:2025", 1, "%", Decimal("-0.2")), ("project_stale:P1", 1, "天", None)]
+        assert rows(conn, "SELECT alert_key FROM monitor.alert_events ORDER BY alert_key") == [
+            ("indicator_off_target:gdp:2025",), ("project_stale:P1",)]
+        command.downgrade(config, "0002")
+        assert rows(conn, "SELECT a.alert_key, a.details->>'deviation_pp' FROM monitor.alerts AS a JOIN monitor.alert_events USING (alert_key) ORDER BY 1") == [
+            ("indicator_off_target:gdp:2025", "-0.2"), ("project_stale:P1:2025", None)]

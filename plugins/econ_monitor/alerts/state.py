@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg.rows import dict_row
 
-# What a warning copies from its mart row on every run: its name, period, leader and figures (as numbers).
+# What a warning copies from its mart row on every run: its name, period, leader, figures (as numbers) and
+# the target source they were judged against.
 MART_COLUMNS = ("entity_name", "period_label", "period_end", "leader_code", "measure_value", "target_value",
                 "deviation_pp", "measure_unit", "gap_to_time_progress", "gap_to_target", "pace_needed_per_month",
-                "growth_needed_rest_of_year_pct", "source_file")
+                "growth_needed_rest_of_year_pct", "source_file", "target_source")
 _SET_FROM_MART = ", ".join(f"{name} = d.{name}" for name in MART_COLUMNS) + ", year = d.year, last_seen_at = now()"
 _INSERT_COLUMNS = ("alert_key", "rule_code", "entity_type", "entity_code", "domain", "year", "level", *MART_COLUMNS)
 
