@@ -2,8 +2,9 @@
 -- entity, its newest period that has data (a quarterly indicator keeps its quarter-end level until
 -- the next quarter is reported). Green rows are kept so that a warning whose data recovered can close.
 -- A project or issue rule that no longer applies (the project started, the issue was closed) is green;
--- a missing figure (no_data) leaves the warning as it was, and a measure of a year without a target
--- (no_target) never opens one.
+-- a missing figure (no_data) leaves the warning as it was. A measure of a year without a target
+-- (no_target) is kept: it never opens a warning, but its arrival ends last year's (`year_ended`), as the
+-- spec's year end says, whether or not the new year's target file has come.
 -- domain names the data a warning depends on (indicators/<department>, chains, projects, issues,
 -- enterprises), so the quality gate can withhold exactly the alerts whose data failed a check.
 -- Years: indicator, chain and project-count warnings are judged against a year's target, so their key
@@ -35,7 +36,7 @@ indicators as (
         growth_needed_rest_of_year_pct,
         source_file
     from {{ ref('mart_indicator_monitoring') }}
-    where warning_level not in ('no_data', 'no_target')
+    where warning_level <> 'no_data'
 ),
 chains as (
     select
@@ -45,7 +46,7 @@ chains as (
         warning_level, responsible_leader, ytd_output, output_target, deviation_pp, '亿元',
         gap_to_time_progress, gap_to_target, pace_needed_per_month, null::numeric, source_file
     from {{ ref('mart_industry_chain_monitoring') }}
-    where warning_level not in ('no_data', 'no_target')
+    where warning_level <> 'no_data'
 ),
 project_counts as (
     select
@@ -56,7 +57,7 @@ project_counts as (
         null::numeric, null::numeric, null::text
     from {{ ref('mart_project_targets') }}
     -- The total (合计) is the 新签约项目数 indicator already; warning on it twice would double the mail.
-    where industry_category <> '合计' and signed_warning_level not in ('no_data', 'no_target')
+    where industry_category <> '合计' and signed_warning_level <> 'no_data'
     union all
     select
         'project_count_behind', 'project_category', industry_category || '/新开工', industry_category || ' 新开工项目',
@@ -65,7 +66,7 @@ project_counts as (
         started_gap_to_time_progress, started_gap_to_target::numeric,
         null::numeric, null::numeric, null::text
     from {{ ref('mart_project_targets') }}
-    where industry_category <> '合计' and started_warning_level not in ('no_data', 'no_target')
+    where industry_category <> '合计' and started_warning_level <> 'no_data'
 ),
 -- Ledgers are full snapshots: a project or issue no longer in the newest one is no longer followed, and
 -- alerting closes its warnings (a missing figure of a project still listed keeps its warning).
