@@ -11,7 +11,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install system-deps demo test manifest benchmark clean stop superset
+.PHONY: install system-deps demo test lint fix manifest benchmark clean stop superset
 
 install: $(STAMP) $(MANIFEST)
 
@@ -50,6 +50,20 @@ TEST_WORKERS ?= auto
 test: install system-deps
 	@started=$$(date +%s); $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=15; code=$$?; \
 	echo "make test: $$(( $$(date +%s) - started )) s"; exit $$code
+
+# Style: ruff (lint and format) for Python, SQLFluff for the dbt SQL (jinja templater: no database needed).
+# The configuration is in pyproject.toml and .sqlfluff; CONTRIBUTING.md says why. `make fix` applies what the
+# tools can fix by themselves.
+# All three run even when one fails, so one CI run lists everything.
+lint: $(STAMP)
+	@status=0; \
+	$(BIN)/ruff check . || status=1; \
+	$(BIN)/ruff format --check . || status=1; \
+	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros || status=1; \
+	exit $$status
+
+fix: $(STAMP)
+	BIN=$(BIN) scripts/fix-style
 
 benchmark: install
 	$(BIN)/python benchmarks/ingest.py --floor --row-by-row
