@@ -33,6 +33,8 @@ for dag_id, dag in bag.dags.items():
         "retries": {task.task_id: task.retries for task in dag.tasks},
         "timeouts": {task.task_id: bool(task.execution_timeout) for task in dag.tasks},
         "tasks": len(dag.tasks),
+        "kinds": {task.task_id: type(task).__name__ for task in dag.tasks},
+        "upstream": {task.task_id: sorted(task.upstream_task_ids) for task in dag.tasks},
     }
 print("REPORT" + json.dumps(report))
 """
@@ -86,8 +88,35 @@ def test_delivery_dag_shape(parsed):
     assert dag["retries"]["ingest"] >= 1  # a broken file is quarantined, not failed: failures are infrastructure
     assert dag["retries"]["deliver_mail"] >= 1  # an SMTP outage is worth retrying
     assert all(dag["timeouts"].values())
-    # cosmos renders one task per seed, model and test
+    # cosmos shows one task per seed and model, and one for each one's tests
     assert dag["tasks"] > 30
+
+
+def test_dbt_builds_once_and_each_model_keeps_its_task(parsed):
+    dag = parsed["dags"]["econ_delivery"]
+    kinds, upstream = dag["kinds"], dag["upstream"]
+    producer = "dbt_build.dbt_producer_watcher"
+    # one `dbt build` for the whole project ...
+    assert [task for task, kind in kinds.items() if kind == "DbtProducerWatcherOperator"] == [producer]
+    assert upstream[producer] == ["ingest"]
+    assert dag["retries"][producer] == 0  # a failed model is retried by its own task, not a second build
+    # ... and a task per model with its tests right after it, each retrying that model alone
+    assert kinds["dbt_build.mart_indicator_monitoring.run"] == "DbtRunWatcherOperator"
+    assert kinds["dbt_build.warning_rules.seed"] == "DbtSeedWatcherOperator"
+    assert upstream["dbt_build.mart_indicator_monitoring.test"] == ["dbt_build.mart_indicator_monitoring.run"]
+    assert dag["retries"]["dbt_build.mart_indicator_monitoring.run"] >= 1
+
+    def ancestors(task_id: str) -> set[str]:
+        found = set(upstream[task_id])
+        for parent in upstream[task_id]:
+            found |= ancestors(parent)
+        return found
+
+    # every node task reads its outcome after the build ended, none waits alongside it
+    node_tasks = [task for task, kind in kinds.items() if kind.endswith("WatcherOperator") and task != producer]
+    assert len(node_tasks) > 30
+    assert all(producer in ancestors(task) for task in node_tasks)
+    assert {"dbt_build.dbt_producer_watcher_done", "dbt_build.mart_current_warnings.test"} <= set(upstream["quality_gate"])
 
 
 def test_dag_parse_time_is_reported(parsed, capsys):
