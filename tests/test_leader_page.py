@@ -6,9 +6,9 @@ and the notes appear beside the warning in the next weekly dispatch."""
 from __future__ import annotations
 
 import re
-from html import unescape
 import subprocess
 import time
+from html import unescape
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -33,7 +33,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 def site(sample_warehouse):
     from econ_monitor.web import create_app
 
-    url, conn = sample_warehouse
+    _, conn = sample_warehouse
     pipeline.raise_alerts()
     with _served(create_app()) as base:
         yield base, conn
@@ -194,7 +194,7 @@ def test_the_page_fits_a_390px_phone_screen(site, tmp_path):
     url = f"{base}/leader/page?token={_page_token('L07')}"
     common = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-              f"--user-data-dir={tmp_path / 'profile'}", "--window-size=390,1400"]
+              f"--user-data-dir={tmp_path / 'profile'}", "--hide-scrollbars", "--window-size=390,1400"]
     subprocess.run([*common, f"--screenshot={shot}", url], check=True, capture_output=True, timeout=120)
     dom = subprocess.run([*common, "--dump-dom", url], check=True, capture_output=True, timeout=120, text=True).stdout
     assert "领任务" in dom and "新增落户创投风投机构" in dom

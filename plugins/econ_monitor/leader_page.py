@@ -28,7 +28,7 @@ from econ_monitor.reference import Leader, leaders
 from econ_monitor.settings import Settings
 from econ_monitor.templating import template_environment
 from econ_monitor.warehouse import connect
-from econ_monitor.web import _page, _Refused, _refusal
+from econ_monitor.web import _page, _refusal, _Refused
 from econ_monitor.wording import describe, level_label, rule_labels
 
 router = APIRouter()

@@ -7,6 +7,7 @@ task, and the notes of the old one stay in its history (`econ-monitor alerts sho
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import psycopg
 
 from econ_monitor.wording import NOTE_LABELS
