@@ -78,6 +78,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.per_token = SlidingWindow(settings.link_rate_per_token, settings.link_rate_window_seconds)
     app.state.per_address = SlidingWindow(settings.link_rate_per_address, settings.link_rate_window_seconds)
     app.include_router(router)
+    # the leader's own page (imported here: it uses this module's pages and the limiters above)
+    from econ_monitor.leader_page import router as leader_page
+
+    app.include_router(leader_page)
     return app
 
 

@@ -14,6 +14,8 @@ from decimal import Decimal
 import psycopg
 
 MISSING = "—"
+# A leader's note is named after the action it came with (work plan 四(一) 派单—响应—对接—反馈, 销号制度).
+NOTE_LABELS = {"claimed": "措施", "feedback": "反馈", "closed": "销号"}
 LEVEL_LABELS = {"red": "红色", "yellow": "黄色", "green": "绿色", "no_data": "无数据", "no_target": "无目标"}
 
 

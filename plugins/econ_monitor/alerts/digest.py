@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 from psycopg.rows import dict_row
 
-from econ_monitor.alerts.links import action_url
+from econ_monitor.alerts.links import action_url, page_url
 from econ_monitor.alerts.outbox import Mail, enqueue
 from econ_monitor.alerts.state import domain_patterns
 from econ_monitor.reference import DATA_TEAM, leader
@@ -136,6 +136,7 @@ def queue_digests(conn: psycopg.Connection, settings: Settings, withheld_domains
                 "digest", recipient=recipient, period=period, reds=reds, yellows=yellows,
                 items=_items(cur, alerts, settings, leader_code, _gap_notes(conn, alerts, withheld_domains)),
                 heading="本期新增及升级的预警",
+                page_url=page_url(settings.link_base_url, settings.link_secret, leader_code),
             )
             mail = Mail("digest", _mail_key(f"digest:{leader_code}", alerts, "due_event"), leader_code, subject,
                         text, html, tuple(a["alert_key"] for a in alerts))
@@ -194,7 +195,8 @@ def queue_escalations(conn: psycopg.Connection, settings: Settings) -> list[int]
             subject = f"【经济运行监测预警·督办】{period} {len(alerts)}项红色预警超过{settings.escalation_days}天未认领 — {recipient.title}"
             heading = f"以下红色预警发出后超过 {settings.escalation_days} 天无人认领，请督促责任领导认领"
             text, html = _render("digest", recipient=recipient, period=period, reds=len(alerts), yellows=0,
-                                 items=_items(cur, alerts, settings, target), heading=heading)
+                                 items=_items(cur, alerts, settings, target), heading=heading,
+                                 page_url=page_url(settings.link_base_url, settings.link_secret, target))
             mail = Mail("escalation", _mail_key(f"escalation:{target}", alerts, "episode_notified_at"), target,
                         subject, text, html, tuple(a["alert_key"] for a in alerts))
             queued += _queue_for_alerts(
@@ -229,7 +231,8 @@ def queue_link_reminders(conn: psycopg.Connection, settings: Settings) -> list[i
             subject = f"【经济运行监测预警·链接更新】{period} {len(alerts)}项预警仍在办理 — {recipient.title}"
             heading = "以下预警仍在办理中，此前邮件中的领任务、销号链接即将过期，请使用本邮件中的新链接"
             text, html = _render("digest", recipient=recipient, period=period, reds=reds, yellows=len(alerts) - reds,
-                                 items=_items(cur, alerts, settings, leader_code), heading=heading)
+                                 items=_items(cur, alerts, settings, leader_code), heading=heading,
+                                 page_url=page_url(settings.link_base_url, settings.link_secret, leader_code))
             mail = Mail("reminder", _mail_key(f"reminder:{leader_code}", alerts, "links_sent_at"), leader_code,
                         subject, text, html, tuple(a["alert_key"] for a in alerts))
             queued += _queue_for_alerts(

@@ -16,7 +16,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from econ_monitor.settings import check_link_settings
 
-ACTIONS = ("claim", "close")
+ACTIONS = ("claim", "close", "page")  # page: the leader's own page (leader_page.py), alert_key ""
 _SALT = "econ-monitor/alert-action/v1"
 
 
@@ -56,3 +56,9 @@ def verify(secret: str, token: str, max_age_seconds: int) -> AlertAction:
 def action_url(base_url: str, secret: str | None, action: str, alert_key: str, leader_code: str) -> str:
     check_link_settings(secret, base_url)
     return f"{base_url.rstrip('/')}/alerts/{action}?{urlencode({'token': sign(secret, action, alert_key, leader_code)})}"
+
+
+def page_url(base_url: str, secret: str | None, leader_code: str) -> str:
+    """The leader's own page (all their open warnings), signed like the action links and expiring with them."""
+    check_link_settings(secret, base_url)
+    return f"{base_url.rstrip('/')}/leader/page?{urlencode({'token': sign(secret, 'page', '', leader_code)})}"

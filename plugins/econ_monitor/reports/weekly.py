@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 import psycopg
 
+from econ_monitor.alerts.notes import notes
 from econ_monitor.reference import leaders
 from econ_monitor.reports import charts, data
 from econ_monitor.reports.model import Report
@@ -15,6 +16,7 @@ from econ_monitor.reports.render import cn_date, render
 from econ_monitor.wording import describe, rule_labels
 
 KIND = "weekly_dispatch"
+LATEST_NOTES = 3  # beside each warning: its leader's latest notes (措施/反馈); all of them are on the leader's page
 
 
 def _status_text(alert: dict) -> str:
@@ -78,7 +80,9 @@ def weekly_dispatch(conn: psycopg.Connection, as_of: date | None = None) -> Repo
                                                    e["industry_category"]))
 
     alerts = data.open_alerts(conn, window_start, window_end)
+    latest_notes = notes(conn, [a["alert_key"] for a in alerts], latest=LATEST_NOTES)
     for alert in alerts:
+        alert["notes"] = latest_notes.get(alert["alert_key"], [])
         alert["measure_text"], alert["gap_text"] = measure_texts(alert)
         alert["status_text"] = _status_text(alert)
     per_leader = _per_leader(alerts)
