@@ -12,7 +12,6 @@ limiter (the same per-token and per-address windows) and error handling apply.
 
 from __future__ import annotations
 
-import hashlib
 from html import escape
 from pathlib import Path
 from urllib.parse import urlencode
@@ -22,13 +21,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from psycopg.rows import dict_row
 
 from econ_monitor.alerts import state
-from econ_monitor.alerts.links import LinkRefused, verify
 from econ_monitor.alerts.notes import notes
-from econ_monitor.reference import Leader, leaders
+from econ_monitor.reference import Leader
 from econ_monitor.settings import Settings
 from econ_monitor.templating import template_environment
 from econ_monitor.warehouse import connect
-from econ_monitor.web import _page, _refusal, _Refused
+from econ_monitor.web import _page, _refusal, _Refused, verified_link
 from econ_monitor.wording import describe, level_label, rule_labels
 
 router = APIRouter()
@@ -48,21 +46,7 @@ ORDER BY level <> 'red', rule_code, entity_code
 
 def _leader(request: Request, token: str) -> Leader:
     """The leader a valid, unexpired `page` token names, within the app's rate limits; _Refused otherwise."""
-    app_state = request.app.state
-    settings: Settings = app_state.settings
-    address = request.client.host if request.client else "unknown"
-    if not app_state.per_address.allow(address) or not app_state.per_token.allow(hashlib.sha256(token.encode()).hexdigest()):
-        raise _Refused(429, "请求过于频繁", "请求过于频繁，请稍后再试 (too many requests, try again in a minute)")
-    try:
-        link = verify(settings.link_secret or "", token, settings.link_ttl_days * 86400)
-    except LinkRefused as exc:
-        raise _Refused(403, "链接无法使用", str(exc)) from exc
-    if link.action != "page":
-        raise _Refused(403, "链接无法使用", "链接与操作不符 (this link is for another action)")
-    addressee = leaders().get(link.leader_code)
-    if addressee is None:
-        raise _Refused(404, "没有这位领导", f"链接所指的领导 {link.leader_code} 不在名单中 (unknown leader)")
-    return addressee
+    return verified_link(request, "page", token)[1]
 
 
 @router.get("/leader/page")

@@ -99,10 +99,10 @@ def _refusal(refused: _Refused, settings: Settings) -> HTMLResponse:
     return _page(refused.title, f"<p>{escape(refused.message)}</p>", refused.status_code, headers)
 
 
-def _checked(request: Request, action: str, token: str) -> tuple[AlertAction, Leader, tuple]:
-    """The verified link, its leader and its warning (name, level, status, period); _Refused otherwise."""
-    if action not in ACTION_NAMES:
-        raise _Refused(404, "无此操作", f"unknown action {action!r}")
+def verified_link(request: Request, action: str, token: str) -> tuple[AlertAction, Leader]:
+    """The link a token carries and the leader it names, if the request is within the rate limits (per
+    client address and per token) and the token is genuine, unexpired and made for `action`; _Refused
+    otherwise. Every route that takes a token goes through here."""
     app_state = request.app.state
     settings: Settings = app_state.settings
     address = request.client.host if request.client else "unknown"
@@ -117,6 +117,15 @@ def _checked(request: Request, action: str, token: str) -> tuple[AlertAction, Le
     addressee = leaders().get(link.leader_code)
     if addressee is None:
         raise _Refused(404, "没有这位领导", f"链接所指的领导 {link.leader_code} 不在名单中 (unknown leader)")
+    return link, addressee
+
+
+def _checked(request: Request, action: str, token: str) -> tuple[AlertAction, Leader, tuple]:
+    """The verified link, its leader and its warning (name, level, status, period); _Refused otherwise."""
+    if action not in ACTION_NAMES:
+        raise _Refused(404, "无此操作", f"unknown action {action!r}")
+    settings: Settings = request.app.state.settings
+    link, addressee = verified_link(request, action, token)
     with connect(settings.warehouse_url) as conn:
         alert = conn.execute(
             "SELECT leader_code, entity_name, level, status, period_label FROM monitor.alerts WHERE alert_key = %s",
