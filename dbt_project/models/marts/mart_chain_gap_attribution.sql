@@ -24,17 +24,7 @@ catalogue as (
     from chain_names
 ),
 reports as (
-    select * from {{ ref('stg_tjj__enterprise_report') }}
-    {% if is_incremental() %}
-    where (year, period_month) in (
-        select period_year, period_month from {{ source('raw', 'load_audit') }}
-        where report_type = 'key_enterprises'
-          and load_id > (select coalesce(max(load_id), 0) from {{ this }})
-        union
-        select year, period_month from {{ this }}
-        where catalogue_fingerprint is distinct from (select catalogue_fingerprint from catalogue)
-    )
-    {% endif %}
+    {{ enterprise_months_to_build('catalogue_fingerprint', 'catalogue') }}
 ),
 chains as (select chain_code, chain_name from {{ ref('industry_chains') }}),
 leaders as (select * from {{ ref('leaders') }} where role = 'leader'),

@@ -18,17 +18,7 @@ rules as (
     where rule_code = 'enterprise_decline'
 ),
 reports as (
-    select * from {{ ref('stg_tjj__enterprise_report') }}
-    {% if is_incremental() %}
-    where (year, period_month) in (
-        select period_year, period_month from {{ source('raw', 'load_audit') }}
-        where report_type = 'key_enterprises'
-          and load_id > (select coalesce(max(load_id), 0) from {{ this }})
-        union
-        select year, period_month from {{ this }}
-        where rule_fingerprint is distinct from (select rule_fingerprint from rules)
-    )
-    {% endif %}
+    {{ enterprise_months_to_build('rule_fingerprint', 'rules') }}
 ),
 leaders as (select * from {{ ref('leaders') }} where role = 'leader')
 
