@@ -11,7 +11,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install system-deps demo test manifest benchmark clean stop
+.PHONY: install report-deps apt-report-deps system-deps apt-system-deps demo test manifest benchmark clean stop
 
 install: $(STAMP) $(MANIFEST)
 
@@ -28,17 +28,31 @@ $(MANIFEST): $(STAMP) $(shell find dbt_project -name '*.sql' -o -name '*.yml' -o
 
 manifest: $(MANIFEST)
 
-demo: install
+demo: install report-deps
 	$(BIN)/econ-monitor demo
 
-# The report tests render HTML in Debian's headless Chromium (with a CJK font so Chinese shows); without
-# them those tests are skipped. Installed here when the machine lets us (root with apt-get).
-system-deps:
-	@if command -v chromium >/dev/null && fc-list :lang=zh | grep -q .; then :; \
-	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "installing Debian's chromium and fonts-noto-cjk for the report rendering tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
-	else echo "chromium or a CJK font is missing: the report rendering tests will be skipped"; fi
+# The reports' PDF needs Debian's pango (WeasyPrint) and a CJK font (report-deps, for the demo too); the tests
+# also read the PDFs back with poppler-utils and render the HTML in headless Chromium (system-deps).
+# Installed when the machine lets us (root with apt-get).
+REPORT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk
+define apt_install
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing $(1)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; \
+	else echo "missing some of $(1) (needs root and apt-get): $(2)"; fi
+endef
+
+report-deps:
+	@if ! (ldconfig -p | grep -q libpangoft2-1.0 && fc-list :lang=zh | grep -q .); then $(MAKE) --no-print-directory apt-report-deps; fi
+
+apt-report-deps:
+	$(call apt_install,$(REPORT_PACKAGES),the reports' PDF cannot be made)
+
+system-deps: report-deps
+	@if ! (command -v chromium >/dev/null && command -v pdftotext >/dev/null); then $(MAKE) --no-print-directory apt-system-deps; fi
+
+apt-system-deps:
+	$(call apt_install,poppler-utils chromium,the PDF and browser rendering tests will be skipped)
 
 test: install system-deps
 	$(BIN)/pytest
