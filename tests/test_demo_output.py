@@ -33,9 +33,10 @@ def _log_path(stdout: str) -> Path:
 
 
 def test_a_successful_run_prints_a_short_summary_and_the_log_path(server_url, tmp_path):
+    # The sample delivery (12 files): a smaller one fails the quality gate's completeness checks, and the
+    # two report DAGs it starts are part of what the demo prints.
     landing = tmp_path / "landing"
-    for department in ("tjj", "swj"):  # a small delivery: the statistics bureau's and the commerce bureau's files
-        shutil.copytree(SAMPLE / department, landing / department)
+    shutil.copytree(SAMPLE, landing)
     done = _run_cli(landing, tmp_path / "local", new_database(server_url))
 
     assert done.returncode == 0, done.stdout + done.stderr
@@ -43,8 +44,12 @@ def test_a_successful_run_prints_a_short_summary_and_the_log_path(server_url, tm
     assert len(lines) < 60, done.stdout
     assert done.stderr == ""
     assert re.search(r"^DAG econ_delivery: success in \d+ s \(\d+ tasks: .*\)$", done.stdout, re.M), done.stdout
-    assert "files: 3 loaded, 0 duplicate, 0 quarantined" in lines
+    assert "files: 12 loaded, 0 duplicate, 0 quarantined" in lines
     assert "quality gate: passed" in done.stdout
+    for kind, period in (("monthly_bulletin", "2025-09"), ("weekly_dispatch", "2025-09-26")):
+        report = tmp_path / "local" / "reports" / kind / f"{period}.html"
+        assert f"econ_{kind}: success; " in done.stdout and f"→ {report} (PDF: {period}.pdf)" in done.stdout
+        assert report.with_suffix(".pdf").is_file()
     assert "Running with dbt" not in done.stdout and "[warning" not in done.stdout
 
     log = _log_path(done.stdout)
@@ -55,16 +60,14 @@ def test_a_successful_run_prints_a_short_summary_and_the_log_path(server_url, tm
 
 
 def test_a_failing_task_prints_its_error_and_the_log_path(server_url, tmp_path):
-    landing = tmp_path / "landing"
-    shutil.copytree(SAMPLE / "swj", landing / "swj")
-    missing = server_url.replace("/econ?", "/no_such_database?")
-    done = _run_cli(landing, tmp_path / "local", missing)
+    landing = tmp_path / "no-such-landing"  # new_files_waiting fails on it, and is not retried
+    done = _run_cli(landing, tmp_path / "local", new_database(server_url))
 
     assert done.returncode == 1
     assert len(done.stdout.splitlines()) < 60, done.stdout
     assert re.search(r"^DAG econ_delivery: failed", done.stdout, re.M), done.stdout
     failed = re.search(r"^  failed: (.+)$", done.stdout, re.M)
     assert failed and "new_files_waiting" in failed.group(1), done.stdout
-    assert "no_such_database" in done.stdout  # the error itself, from the log
+    assert f"landing directory {landing} does not exist" in done.stdout  # the task's error, from the log
     log = _log_path(done.stdout)
     assert f"  log: {log}" in done.stdout.splitlines() and log.is_file()

@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import Iterator, TextIO
 
 # structlog's and logging's error records as they appear in the log file: "… [error    ] …", "ERROR …".
-_ERROR_LINE = re.compile(r"\[(error|critical)\s*\]|^(ERROR|CRITICAL)\b|Traceback \(most recent call last\)")
-ERROR_EXCERPT_LINES = 25
+_ERROR_RECORD = re.compile(r"\[(error|critical)\s*\]|^(ERROR|CRITICAL)\b")
+# A line that starts a new record; the lines between two of them (a traceback) belong to the first.
+_NEW_RECORD = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}|\S*\d{2}:\d{2}:\d{2}\s|(DEBUG|INFO|WARNING|ERROR|CRITICAL)\b)")
+ERROR_EXCERPT_LINES = 8
 
 
 def new_log_path(local_dir: Path, command: str) -> Path:
@@ -62,20 +64,22 @@ def log_size(log_path: Path) -> int:
 
 
 def error_excerpt(log_path: Path, since: int) -> list[str]:
-    """The last error record written to the log after byte offset `since`, with what follows it (the
-    traceback): what a failing task said, for the terminal."""
+    """The last error record written to the log after byte offset `since` (what a failing task said): its
+    first line and the end of its traceback, where the exception's message is."""
     with log_path.open("rb") as handle:
         handle.seek(since)
         lines = handle.read().decode("utf-8", errors="replace").splitlines()
     lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in lines]  # dbt colours its lines
-    starts = [index for index, line in enumerate(lines) if _ERROR_LINE.search(line)]
-    if not starts:
+    errors = [index for index, line in enumerate(lines) if _ERROR_RECORD.search(line)]
+    if not errors:
         return []
-    # The first error line of the last block of consecutive error records (a traceback is one block).
-    first = starts[-1]
-    while first > 0 and first - 1 in starts:
-        first -= 1
-    return lines[first:first + ERROR_EXCERPT_LINES]
+    end = errors[-1] + 1
+    while end < len(lines) and not _NEW_RECORD.match(lines[end]):
+        end += 1
+    record = lines[errors[-1]:end]
+    if len(record) > ERROR_EXCERPT_LINES:
+        record = [record[0], "…", *record[-(ERROR_EXCERPT_LINES - 2):]]
+    return record
 
 
 class Progress:
