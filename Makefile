@@ -54,8 +54,12 @@ system-deps: report-deps
 apt-system-deps:
 	$(call apt_install,poppler-utils chromium,the PDF and browser rendering tests will be skipped)
 
+# Parallel (pytest-xdist): one process per core, each with its own embedded Postgres (tests/conftest.py);
+# a test file runs whole on one worker, so its module fixtures are built once. `TEST_WORKERS=0` runs serially.
+TEST_WORKERS ?= auto
 test: install system-deps
-	$(BIN)/pytest
+	@started=$$(date +%s); $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=15; code=$$?; \
+	echo "make test: $$(( $$(date +%s) - started )) s"; exit $$code
 
 benchmark: install
 	$(BIN)/python benchmarks/ingest.py --floor --row-by-row

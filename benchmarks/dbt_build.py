@@ -24,6 +24,7 @@ def _fresh_warehouse(work: Path, name: str) -> str:
 
     os.environ["ECON_LOCAL_DIR"] = str(work / name)
     os.environ.pop("ECON_WAREHOUSE_URL", None)
+    os.environ["ECON_FILE_SETTLE_SECONDS"] = "0"  # this script wrote the files: they are complete
     return prepare_warehouse()
 
 

@@ -225,6 +225,7 @@ def main() -> None:
     # Before econ_monitor is imported: the benchmark's own embedded server, never the checkout's .local/.
     os.environ["ECON_LOCAL_DIR"] = str(work / "local")
     os.environ.pop("ECON_WAREHOUSE_URL", None)
+    os.environ["ECON_FILE_SETTLE_SECONDS"] = "0"  # this script wrote the files: they are complete
     try:
         run(args, work)
     finally:

@@ -29,6 +29,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="econ-gate-bench-"))
     os.environ["ECON_LOCAL_DIR"] = str(work / "local")
     os.environ.pop("ECON_WAREHOUSE_URL", None)
+    os.environ["ECON_FILE_SETTLE_SECONDS"] = "0"  # this script wrote the files: they are complete
     try:
         run(args.rows, work)
     finally:

@@ -1,5 +1,10 @@
 """Real parts only: an embedded PostgreSQL per test session (a fresh database per test that asks for
-one), a real aiosmtpd server receiving the mails, and real files."""
+one), a real aiosmtpd server receiving the mails, and real files.
+
+Tests run in parallel (pytest-xdist, `-n auto --dist loadfile`; see pyproject.toml): each worker is its own
+process that imports this file, so it gets its own session directory, hence its own embedded Postgres,
+Airflow SQLite DB, outbox and dbt artifacts. A test file runs whole on one worker, so a module fixture
+(`sample_warehouse`, an end-to-end run) is built once."""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import email
 import itertools
 import json
 import os
+import secrets
 import shutil
 import tempfile
 from email import policy
@@ -19,9 +25,15 @@ from psycopg import sql
 SESSION_DIR = Path(tempfile.mkdtemp(prefix="econ-tests-"))
 # Everything the platform writes during tests goes below the session directory, never into the repo.
 os.environ["ECON_LOCAL_DIR"] = str(SESSION_DIR / "local")
-os.environ["ECON_LINK_SECRET"] = "test-secret-not-for-production"
+os.environ["ECON_LINK_SECRET"] = secrets.token_urlsafe(32)  # per session, as a deployment would set one
+# Tests load files they have just written; tests/test_landing.py checks the settle interval itself.
+os.environ["ECON_FILE_SETTLE_SECONDS"] = "0"
 os.environ.pop("ECON_WAREHOUSE_URL", None)
 os.environ.pop("ECON_SMTP_HOST", None)
+# dbt writes its manifest, partial-parse cache and logs under the project by default: workers running dbt
+# at once would overwrite dbt_project/target/manifest.json while another worker's cosmos reads it.
+os.environ["DBT_TARGET_PATH"] = str(SESSION_DIR / "dbt-target")
+os.environ["DBT_LOG_PATH"] = str(SESSION_DIR / "dbt-logs")
 
 from econ_monitor.settings import PROJECT_DIR, apply_offline_defaults  # noqa: E402
 
@@ -136,6 +148,13 @@ def mailbox():
     box.stop()
     os.environ.pop("ECON_SMTP_HOST", None)
     os.environ.pop("ECON_SMTP_PORT", None)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Files with end-to-end (`slow`) tests first: with `--dist loadfile` xdist hands out files in this
+    order, so the longest ones start at once instead of one of them being left for the end."""
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)
 
 
 def pytest_sessionfinish(session, exitstatus):

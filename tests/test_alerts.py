@@ -122,7 +122,7 @@ def test_unclaimed_red_warnings_escalate_to_the_next_leader(sample_loaded, mailb
     claimed = red_of_l03[0]
     state.claim(conn, claimed, "L03", actor="分管工业副市长")
     # Three days pass without the others being claimed.
-    conn.execute("UPDATE monitor.alerts SET last_notified_at = last_notified_at - interval '4 days'")
+    conn.execute("UPDATE monitor.alerts SET episode_notified_at = episode_notified_at - interval '4 days'")
     outcome = _run_alerts_and_mail()
     assert outcome["escalations_queued"] >= 1
     escalation = [m for m in mailbox.to("exec-vice-mayor@jiaozhou.example") if "督办" in m["Subject"]]
@@ -148,7 +148,7 @@ def test_claim_and_close_record_who_and_when(sample_loaded, conn):
 
 def test_a_project_that_leaves_the_ledger_has_its_warnings_closed(sample_loaded, warehouse, mailbox, tmp_path):
     _run_alerts_and_mail()
-    key = "project_overdue_start:JZXM-2024-0158:2025"  # red in September
+    key = "project_overdue_start:JZXM-2024-0158"  # red in September (project warnings carry on across years: no year in the key)
     landing = tmp_path / "october"
     (landing / "fgj").mkdir(parents=True)
     workbook = openpyxl.load_workbook(SAMPLE / "fgj" / "重点项目调度台账_2025-09-26.xlsx")

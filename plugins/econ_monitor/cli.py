@@ -209,14 +209,34 @@ def cmd_alerts(args: argparse.Namespace) -> int:
                 print(f"{level:<6} {status:<7}{claimer} {leader_code:<4} {period or '':<12} {name}  [{key}]")
             print(f"{len(rows)} warnings")
             return 0
-        action = state.claim if args.action == "claim" else state.close
         try:
-            alert = action(conn, args.alert_key, args.leader, actor=args.actor or args.leader)
+            if args.action == "show":
+                _print_history(*state.history(conn, args.alert_key))
+                return 0
+            action = {"claim": state.claim, "feedback": state.feedback, "close": state.close}[args.action]
+            alert = action(conn, args.alert_key, args.leader, actor=args.actor or args.leader, note=args.note)
         except state.AlertActionError as exc:
             print(str(exc), file=sys.stderr)
             return 2
         print(f"{alert['alert_key']}: {alert['status']}")
         return 0
+
+
+def _print_history(alert: dict, events: list[dict]) -> None:
+    """A warning as its leader sees it (wording's figures), then its history with notes, oldest first."""
+    from econ_monitor.wording import describe, level_label
+
+    measure, gap = describe(alert)
+    print(f"{alert['alert_key']}  {alert['entity_name'] or alert['entity_code']}")
+    print(f"  {level_label(alert['level'])} · {alert['status']} · episode {alert['episode']} · "
+          f"{alert['leader_code']} · {alert['period_label'] or ''}")
+    print(f"  {measure}" + (f"\n  缺口：{gap}" if gap else ""))
+    for event in events:
+        when = event["occurred_at"].astimezone().strftime("%Y-%m-%d %H:%M")
+        who = f" {event['actor']}" if event["actor"] and event["actor"] != "data" else ""
+        note = f"：{event['note']}" if event["note"] else ""
+        reason = f" ({event['details']['reason']})" if event["details"].get("reason") else ""
+        print(f"  {when}  #{event['episode'] or '-'} {event['event_type']:<16} {event['level'] or '':<6}{who}{note}{reason}")
 
 
 def _month(text: str) -> tuple[int, int]:
@@ -227,7 +247,9 @@ def _month(text: str) -> tuple[int, int]:
 def cmd_demo_data(args: argparse.Namespace) -> int:
     from econ_monitor.demo_data import generate
 
-    written = generate(_month(args.start), _month(args.end), Path(args.out), seed=args.seed)
+    written = generate(_month(args.start), _month(args.end), Path(args.out), seed=args.seed,
+                       adjust_targets=_month(args.adjust_targets) if args.adjust_targets else None,
+                       omit_targets=tuple(args.omit_targets))
     months = sorted({path.relative_to(args.out).parts[0] for path in written})
     print(f"{len(written)} files in {len(months)} monthly landing directories under {args.out}: {months[0]} … {months[-1]}")
     return 0
@@ -278,11 +300,13 @@ def build_parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="dbt build (seeds, models, tests)")
     build.set_defaults(func=cmd_build)
 
-    alerts = commands.add_parser("alerts", help="list, claim (领任务) or close (销号) warnings")
-    alerts.add_argument("action", choices=("list", "claim", "close"))
+    alerts = commands.add_parser(
+        "alerts", help="list or show warnings; claim (领任务), give feedback (反馈) on, or close (销号) one")
+    alerts.add_argument("action", choices=("list", "show", "claim", "feedback", "close"))
     alerts.add_argument("alert_key", nargs="?")
-    alerts.add_argument("--leader", help="leader code (L01…, D00); required for claim and close")
+    alerts.add_argument("--leader", help="leader code (L01…, D00); required for claim, feedback and close")
     alerts.add_argument("--actor", help="who acts (defaults to the leader code)")
+    alerts.add_argument("--note", help="the leader's note, kept with time and author in the warning's history")
     alerts.add_argument("--all", action="store_true", help="list closed warnings too")
     alerts.set_defaults(func=cmd_alerts)
 
@@ -291,6 +315,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo_data.add_argument("--to", dest="end", required=True, help="last month, YYYY-MM")
     demo_data.add_argument("--out", required=True, help="directory for <YYYY-MM>/<department>/<file>")
     demo_data.add_argument("--seed", type=int, default=2025)
+    demo_data.add_argument("--adjust-targets", metavar="YYYY-MM",
+                           help="also write a re-delivered (年中调整) target file of that year in that month")
+    demo_data.add_argument("--omit-targets", metavar="YEAR", type=int, action="append", default=[],
+                           help="write no 年度目标任务表 for that year (its measures are no_target)")
     demo_data.set_defaults(func=cmd_demo_data)
 
     warehouse = commands.add_parser("warehouse", help="the embedded warehouse: print its URL or stop it")
@@ -310,8 +338,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
-    if args.command == "alerts" and args.action != "list" and not (args.alert_key and args.leader):
-        parser.error("claim and close need an alert key and --leader")
+    if args.command == "alerts" and args.action == "show" and not args.alert_key:
+        parser.error("show needs an alert key")
+    if args.command == "alerts" and args.action not in ("list", "show") and not (args.alert_key and args.leader):
+        parser.error("claim, feedback and close need an alert key and --leader")
+    if args.command == "alerts" and args.action == "feedback" and not args.note:
+        parser.error("feedback needs --note")
     return args.func(args)
 
 

@@ -13,6 +13,12 @@
   start late, invest slowly or stall for 3–6 weeks, and some issues run past their deadline.
 - Every draw comes from `random.Random` seeded with the seed and what is drawn (indicator, year, month…):
   the same seed gives the same bytes, and a month's files are the same whatever range is generated.
+- Targets are data the 发改局 delivers: January's landing directory of each year holds that year's
+  年度目标任务表 (the real type-7 layout, three sheets). 2025's equals the seeds; a later year's continues
+  the figures' trend (cumulative targets +6 % a year, chains +8 %, a stock's baseline is last year's
+  target), so the designed levels hold. Options write a mid-year adjustment (年中调整: a re-delivered
+  file that lowers the targets of the red growth indicators, which turns them yellow) or leave a year's
+  file out (that year is no_target and the data team is told).
 """
 
 from __future__ import annotations
@@ -33,10 +39,12 @@ from openpyxl.writer.excel import ExcelWriter
 
 from econ_monitor.reference import SEEDS_DIR
 
-# The project universe is signed over 2024–2025 and the seeds give targets for 2025: a later year would
-# show no signings and no targets, so the demo covers these two years.
-FIRST_YEAR, LAST_YEAR = 2024, 2025
-TARGET_YEAR = 2025  # 2024 figures are scaled from its targets
+# Projects are signed over 2024–2026; the seeds give the targets of 2025, from which the figures (and the
+# target files) of the other years are scaled.
+FIRST_YEAR, LAST_YEAR = 2024, 2026
+TARGET_YEAR = 2025
+CUMULATIVE_TREND, CHAIN_TREND = 1.06, 1.08  # yearly growth of cumulative indicators' and chains' scale
+ADJUSTMENT_PP = 2.0  # 年中调整: how far a red growth indicator's target is lowered (red by 2.6–3.2 pp → yellow)
 
 # Share of a year's total in each month (Spring Festival in Jan–Feb, year-end push in December).
 MONTH_WEIGHTS = (7.2, 6.0, 8.3, 8.1, 8.4, 8.6, 8.0, 8.2, 8.5, 8.6, 9.0, 11.1)
@@ -97,7 +105,8 @@ LIBRARIES = ("重点项目", "招商引资项目", "政府投资项目", "土地
 PROJECT_UNITS = ("市发展和改革局", "市工业和信息化局", "市商务局", "市科技局", "上合示范区管委")
 # New signings per 产业类别 as a share of the seed's signing target: 重点实施类 falls well behind.
 SIGNING_RATIOS = {2024: {"聚焦突破类": 0.15, "重点实施类": 0.15, "加快布局类": 0.15},
-                  2025: {"聚焦突破类": 0.8, "重点实施类": 0.55, "加快布局类": 1.0}}
+                  2025: {"聚焦突破类": 0.8, "重点实施类": 0.55, "加快布局类": 1.0},
+                  2026: {"聚焦突破类": 0.9, "重点实施类": 0.6, "加快布局类": 0.8}}
 CEREMONY_PROJECTS = 6  # signed together on the second Friday of each January (集中签约)
 ISSUE_KINDS = (("要素保障", "配套电力接入滞后", "供电公司"), ("要素保障", "用地指标未落实", "市自然资源局"),
                ("手续办理", "环评批复未取得", "市生态环境局"), ("手续办理", "施工许可证待办理", "市行政审批服务局"),
@@ -105,15 +114,26 @@ ISSUE_KINDS = (("要素保障", "配套电力接入滞后", "供电公司"), ("�
                ("其他", "征地拆迁补偿未完成", "属地镇街"), ("其他", "施工用水接入滞后", "市水务局"))
 
 
-def generate(start: tuple[int, int], end: tuple[int, int], out: Path, seed: int = 2025) -> list[Path]:
-    """Write every month's delivery from `start` to `end` (inclusive) below `out`; return the files written."""
+def generate(start: tuple[int, int], end: tuple[int, int], out: Path, seed: int = 2025,
+             adjust_targets: tuple[int, int] | None = None, omit_targets: tuple[int, ...] = ()) -> list[Path]:
+    """Write every month's delivery from `start` to `end` (inclusive) below `out`; return the files written.
+
+    Each January in the range also gets its year's 年度目标任务表, unless the year is in `omit_targets`;
+    `adjust_targets` (year, month) adds a re-delivered, adjusted file for that year to that month."""
     if not (FIRST_YEAR, 1) <= start <= end <= (LAST_YEAR, 12):
         raise ValueError(f"months must run forwards within {FIRST_YEAR}-01 … {LAST_YEAR}-12: {start} → {end}")
+    if adjust_targets and not start <= adjust_targets <= end:
+        raise ValueError(f"the target adjustment {adjust_targets} lies outside {start} → {end}")
     demo = Demo.create(seed)
     written: list[Path] = []
     year, month = start
     while (year, month) <= end:
-        written += demo.write_month(year, month, Path(out) / f"{year}-{month:02d}")
+        landing = Path(out) / f"{year}-{month:02d}"
+        written += demo.write_month(year, month, landing)
+        if month == 1 and year not in omit_targets:
+            written.append(demo.write_target_file(year, landing))
+        if adjust_targets == (year, month):
+            written.append(demo.write_target_file(year, landing, adjusted_in=month))
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return written
 
@@ -297,16 +317,29 @@ def _stall_windows(rng: random.Random, start: dt.date, operation: dt.date) -> tu
 
 def _projects(seed: int, chains: list[dict[str, str]], targets: dict[str, int],
               leaders: tuple[str, ...]) -> list[Project]:
-    """About 160 projects signed over 2024–2025, each with its dates from talks to operation."""
-    rng = _rng(seed, "projects")
-    drafts = []
-    for year, ratios in SIGNING_RATIOS.items():
-        categories = [category for category, target in targets.items() for _ in range(round(target * ratios[category]))]
-        rng.shuffle(categories)
-        drafts += zip(_signing_dates(rng, year, len(categories)), categories)
+    """About 270 projects signed over 2024–2026, each with its dates from talks to operation."""
+    projects: list[Project] = []
+    # 2024–2025 share one stream (as first drawn); a later year has its own, so adding it changed nothing
+    # of the earlier projects.
+    streams = {(): (2024, 2025), **{(year,): (year,) for year in SIGNING_RATIOS if year > 2025}}
+    for key, years in streams.items():
+        rng = _rng(seed, "projects", *key)
+        drafts = []
+        for year in years:
+            ratios = SIGNING_RATIOS[year]
+            categories = [category for category, target in targets.items()
+                          for _ in range(round(target * ratios[category]))]
+            rng.shuffle(categories)
+            drafts += zip(_signing_dates(rng, year, len(categories)), categories)
+        projects += _drafted_projects(rng, drafts, chains, leaders, first_index=len(projects) + 1)
+    return projects
+
+
+def _drafted_projects(rng: random.Random, drafts: list[tuple[dt.date, str]], chains: list[dict[str, str]],
+                      leaders: tuple[str, ...], first_index: int) -> list[Project]:
     projects = []
     serials: dict[int, int] = {}
-    for index, (signed, category) in enumerate(drafts, start=1):
+    for index, (signed, category) in enumerate(drafts, start=first_index):
         serials[signed.year] = serials.get(signed.year, 0) + 1
         chain = rng.choice([row["chain_name"] for row in chains if row["industry_category"] == category])
         total = rng.choice((5000, 12000, 30000, 50000, 100000, 200000))
@@ -385,7 +418,7 @@ def _enterprises(seed: int, chains: list[dict[str, str]], leaders: tuple[str, ..
     """About 1,000 key enterprises spread over the industrial chains by the size of their targets."""
     rng = _rng(seed, "enterprises")
     names = [row["chain_name"] for row in chains]
-    weights = [float(row["output_target_2025"]) for row in chains]
+    weights = [float(row["output_target"]) for row in chains]
     enterprises = []
     for index in range(1000):
         chain = rng.choices(names, weights)[0]
@@ -436,13 +469,16 @@ class Demo:
         targets = {row["indicator_code"]: row for row in _read_seed("targets")
                    if row["is_assessment_target"] == "true" and int(row["year"]) == TARGET_YEAR}
         all_chains = _read_seed("industry_chains")
+        chain_targets = {row["chain_code"]: row["output_target"] for row in _read_seed("chain_targets")
+                         if int(row["year"]) == TARGET_YEAR}
         # Vice mayors 包挂 projects and enterprises; the mayor (who escalates to no one) does not.
         leaders = tuple(row["title"] for row in _read_seed("leaders")
                         if row["role"] == "leader" and row["escalates_to"])
         signing_targets = {row["industry_category"]: int(row["signed_target"]) for row in _read_seed("project_targets")
                            if int(row["year"]) == TARGET_YEAR}
         projects = _projects(seed, all_chains, signing_targets, leaders)
-        chains = [row for row in all_chains if row["output_target_2025"]]
+        chains = [{**row, "output_target": chain_targets[row["chain_code"]]}
+                  for row in all_chains if row["chain_code"] in chain_targets]
         return cls(
             seed=seed,
             indicators={row["indicator_code"]: row for row in _read_seed("indicators")},
@@ -549,7 +585,7 @@ class Demo:
         """A department's YTD total: the annual target (growing 6% a year) × pace × the seasonal share."""
         if month == 0:
             return 0.0
-        annual = self.target(code) * 1.06 ** (year - TARGET_YEAR)
+        annual = self.target(code) * CUMULATIVE_TREND ** (year - TARGET_YEAR)
         return annual * self.cumulative_pace(code, year, month) * YEAR_SHARE[month - 1]
 
     def department_rows(self, department: str, year: int, month: int) -> list[list[object]]:
@@ -591,9 +627,13 @@ class Demo:
         pace = _share_out(_rng(self.seed, "chain-paces", year), codes, CHAIN_PACES)[chain["chain_code"]]
         return pace * (1 + _rng(self.seed, "chain", chain["chain_code"], year, month).uniform(-0.015, 0.015))
 
+    def chain_target(self, chain: dict[str, str], year: int) -> float:
+        """A chain's output target (亿元): 2025's, growing 8% a year."""
+        return float(chain["output_target"]) * CHAIN_TREND ** (year - TARGET_YEAR)
+
     def chain_ytd(self, chain: dict[str, str], year: int, month: int) -> float:
-        """A chain's YTD output: its target (growing 8% a year) × this year's pace × the seasonal share."""
-        scale = float(chain["output_target_2025"]) * 1.08 ** (year - TARGET_YEAR)
+        """A chain's YTD output: its target × this year's pace × the seasonal share."""
+        scale = self.chain_target(chain, year)
         return scale * self.chain_pace(chain, year, month) * YEAR_SHARE[month - 1]
 
     # -- writers, one per file type -------------------------------------------------------------------
@@ -720,3 +760,69 @@ class Demo:
                           issue.closed.isoformat() if closed else None])
         path = landing / "fgj" / f"项目问题台账_{as_of.isoformat()}.xlsx"
         return _save_workbook(workbook, path, self.departments["fgj"], dt.datetime.combine(as_of, dt.time(17, 30)))
+
+    # -- targets -------------------------------------------------------------------------------------
+
+    def indicator_targets(self, year: int, adjusted: bool = False) -> list[list[object]]:
+        """The 指标目标 rows of a year: 2025's are the seed's; a later year's continue the trend the figures
+        follow. Adjusted (年中调整): the growth indicators drawn red this year get a target lower by
+        ADJUSTMENT_PP, which makes them yellow."""
+        red_growth = {code for code, offset in self.growth_offsets(year).items() if offset < -2}
+        rows = []
+        for row in _read_seed("targets"):
+            if int(row["year"]) != TARGET_YEAR:
+                continue
+            code, assessed = row["indicator_code"], row["is_assessment_target"] == "true"
+            indicator = self.indicators[code]
+            kind = indicator["target_type"]
+            value = float(row["target_value"])
+            baseline = float(row["baseline_value"]) if row["baseline_value"] else None
+            if kind == "cumulative":
+                value *= CUMULATIVE_TREND ** (year - TARGET_YEAR)
+            elif kind == "stock" and baseline is not None:
+                step = (value - baseline) * (year - TARGET_YEAR)
+                value, baseline = value + step, baseline + step
+            if adjusted and assessed and code in red_growth:
+                value -= ADJUSTMENT_PP
+            whole = indicator["unit"] in ("家", "个", "列", "人") and kind in ("cumulative", "stock")
+            source = row["target_source"] if year == TARGET_YEAR else f"{year}年工作方案"
+            rows.append([year, indicator["indicator_name"], "%" if kind in ("growth", "level") else indicator["unit"],
+                         round(value) if whole else _one(value),
+                         None if baseline is None else round(baseline),
+                         f"{source}（年中调整）" if adjusted else source, "是" if assessed else "否"])
+        return rows
+
+    def write_target_file(self, year: int, landing: Path, adjusted_in: int | None = None) -> Path:
+        """发改局's 年度目标任务表 in the sample's layout: three sheets (指标目标, 产业链目标, 招商目标), each
+        with a title row above its header. `adjusted_in` (a month) writes the re-delivered 年中调整 file."""
+        suffix = "（年中调整）" if adjusted_in else ""
+        source = f"{year}年工作方案{suffix}"
+        workbook, sheet = _sheet([[f"胶州市{year}年经济运行主要目标任务表{suffix}"]], 7)
+        sheet.title = "指标目标"
+        sheet.append(["年度", "指标名称", "计量单位", "目标值", "基期值", "目标来源", "是否考核目标"])
+        for row in self.indicator_targets(year, adjusted=bool(adjusted_in)):
+            sheet.append(row)
+        sheet.append(["注：增速类、占比类指标的目标值为百分数（%）；基期值仅存量类指标填写（上年末数）。"])
+
+        chains = workbook.create_sheet("产业链目标")
+        chains.append([f"{year}年重点产业链产业规模目标"])
+        chains.merge_cells("A1:E1")
+        chains.append(["年度", "产业类别", "产业链", "产业规模目标（亿元）", "目标来源"])
+        for chain in self.chains:
+            chains.append([year, chain["industry_category"], chain["chain_name"], _one(self.chain_target(chain, year)),
+                           source])
+
+        signings = workbook.create_sheet("招商目标")
+        signings.append([f"{year}年招商引资目标"])
+        signings.merge_cells("A1:E1")
+        signings.append(["年度", "产业类别", "新签约项目目标（个）", "新开工项目目标（个）", "目标来源"])
+        categories = [row for row in _read_seed("project_targets") if int(row["year"]) == TARGET_YEAR]
+        for row in categories:
+            signings.append([year, row["industry_category"], int(row["signed_target"]), int(row["started_target"]),
+                             source])
+        signings.append([year, "合计", sum(int(row["signed_target"]) for row in categories),
+                         sum(int(row["started_target"]) for row in categories), source])
+
+        path = landing / "fgj" / f"胶州市{year}年经济运行主要目标任务表{suffix}.xlsx"
+        delivered = dt.datetime(year, adjusted_in or 1, 20, 10, 0)
+        return _save_workbook(workbook, path, self.departments["fgj"], delivered)

@@ -11,12 +11,13 @@ import hashlib
 import logging
 from pathlib import Path
 
-from econ_monitor.alerts.digest import queue_data_team_mail, queue_digests, queue_escalations
+from econ_monitor.alerts.digest import queue_data_team_mail, queue_digests, queue_escalations, queue_link_reminders
 from econ_monitor.alerts.outbox import deliver_pending
 from econ_monitor.alerts.state import sync_alerts
 from econ_monitor.ingest.loader import ingest_landing, pending_files
 from econ_monitor.schema import migrate
 from econ_monitor.settings import load_settings
+from econ_monitor.targets import queue_missing_target_mails
 from econ_monitor.warehouse import connect, export_dbt_env, warehouse_url
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,8 @@ def prepare_warehouse() -> str:
 
 
 def detect_delivery(landing: str | Path) -> list[str]:
-    """The files waiting in the landing area; an empty list means there is nothing to do this time."""
+    """The files waiting in the landing area (new or changed since last read, and no longer being
+    written); an empty list means there is nothing to do this time. Nothing is opened."""
     landing = Path(landing)
     if not landing.is_dir():
         raise FileNotFoundError(f"landing directory {landing} does not exist")
@@ -40,22 +42,27 @@ def detect_delivery(landing: str | Path) -> list[str]:
 
 
 def ingest_delivery(landing: str | Path) -> dict:
+    """Load the delivery. A file's content never fails this step: a bad file is quarantined, an entry
+    that is no regular file refused, and DT0 gets one mail listing both; only infrastructure errors
+    (the database away) raise, so that the task is retried."""
     settings = load_settings()
     landing = Path(landing)
     if not landing.is_dir():
         raise FileNotFoundError(f"landing directory {landing} does not exist")
     with connect() as conn:
         results = ingest_landing(conn, landing, settings.quarantine_dir)
-        quarantined = [r for r in results if r.status == "quarantined"]
-        if quarantined:
+        rejected = [r for r in results if r.status in ("quarantined", "refused")]
+        if rejected:
             with conn.transaction(), conn.cursor() as cur:
-                key = hashlib.sha256("|".join(sorted(r.source_file + str(r.load_id) for r in quarantined)).encode())
+                key = hashlib.sha256("|".join(sorted(f"{r.source_file}{r.load_id}{r.reason}" for r in rejected)).encode())
                 queue_data_team_mail(
                     cur,
                     f"quarantine:{key.hexdigest()[:32]}",
-                    f"【数据问题】{len(quarantined)} 个报送文件已隔离，未入库",
-                    "以下报送文件无法准确读取，已整体隔离（原文件已保留），其余文件照常入库。请联系报送单位更正后重新报送：",
-                    [{"what": "文件隔离", "where": r.source_file, "detail": r.reason} for r in quarantined],
+                    f"【数据问题】{len(rejected)} 个报送文件已隔离或拒收，未入库",
+                    "以下报送文件无法准确读取，已整体隔离（原文件已保留），或不是普通文件（链接、管道、设备），"
+                    "已拒收且未打开；其余文件照常入库。请联系报送单位更正后重新报送：",
+                    [{"what": "文件隔离" if r.status == "quarantined" else "拒收（非普通文件）", "where": r.source_file,
+                      "detail": r.reason} for r in rejected],
                 )
     for result in results:
         log.info(result.line())
@@ -63,8 +70,11 @@ def ingest_delivery(landing: str | Path) -> dict:
         "files": [result.line() for result in results],
         "loaded": sum(r.status == "loaded" for r in results),
         "duplicate": sum(r.status == "duplicate" for r in results),
-        "quarantined": len(quarantined),
-        "report_types": sorted({r.report_type for r in results if r.status == "loaded"}),
+        "quarantined": sum(r.status == "quarantined" for r in results),
+        "refused": sum(r.status == "refused" for r in results),
+        "waiting": sum(r.status == "waiting" for r in results),
+        # what changed: new loads, and earlier deliveries made current again (which supersede others)
+        "report_types": sorted({r.report_type for r in results if r.report_type and (r.status == "loaded" or r.superseded)}),
     }
 
 
@@ -78,12 +88,15 @@ def quality_gate(run_id: str) -> dict:
 
 
 def raise_alerts(withheld_domains: list[str] | tuple[str, ...] = ()) -> dict:
+    """Apply the marts to the warnings, then queue the digests, escalations and link reminders they call for."""
     settings = load_settings()
     withheld = tuple(withheld_domains)
     with connect() as conn:
         summary = sync_alerts(conn, withheld)
         digests = queue_digests(conn, settings, withheld)
         escalations = queue_escalations(conn, settings)
+        missing_targets = queue_missing_target_mails(conn)  # to the data team, never to leaders
+        reminders = queue_link_reminders(conn, settings)
         levels = dict(
             conn.execute(
                 "SELECT level, count(*) FROM monitor.alerts WHERE status <> 'closed' GROUP BY level"
@@ -94,11 +107,14 @@ def raise_alerts(withheld_domains: list[str] | tuple[str, ...] = ()) -> dict:
         "worsened": len(summary.worsened),
         "resolved": len(summary.resolved),
         "reopened": len(summary.reopened),
+        "year_ended": len(summary.year_ended),
         "open_red": levels.get("red", 0),
         "open_yellow": levels.get("yellow", 0),
         "digests_queued": len(digests),
         "escalations_queued": len(escalations),
+        "reminders_queued": len(reminders),
         "withheld_domains": list(withheld),
+        "missing_targets_mailed": missing_targets,
     }
 
 

@@ -2,9 +2,14 @@
 -- entity, its newest period that has data (a quarterly indicator keeps its quarter-end level until
 -- the next quarter is reported). Green rows are kept so that a warning whose data recovered can close.
 -- A project or issue rule that no longer applies (the project started, the issue was closed) is green;
--- a missing figure (no_data) leaves the warning as it was.
+-- a missing figure (no_data) leaves the warning as it was, and a measure of a year without a target
+-- (no_target) never opens one.
 -- domain names the data a warning depends on (indicators/<department>, chains, projects, issues,
 -- enterprises), so the quality gate can withhold exactly the alerts whose data failed a check.
+-- Years: indicator, chain and project-count warnings are judged against a year's target, so their key
+-- carries the year and each year keeps its newest row (alerting closes last year's as `year_ended` once a
+-- later year's row is here). Project, issue and enterprise warnings follow an entity across New Year:
+-- their key has no year and only the entity's newest row is kept.
 with
 indicators as (
     select
@@ -30,7 +35,7 @@ indicators as (
         growth_needed_rest_of_year_pct,
         source_file
     from {{ ref('mart_indicator_monitoring') }}
-    where warning_level <> 'no_data'
+    where warning_level not in ('no_data', 'no_target')
 ),
 chains as (
     select
@@ -40,7 +45,7 @@ chains as (
         warning_level, responsible_leader, ytd_output, output_target, deviation_pp, '亿元',
         gap_to_time_progress, gap_to_target, pace_needed_per_month, null::numeric, source_file
     from {{ ref('mart_industry_chain_monitoring') }}
-    where warning_level <> 'no_data'
+    where warning_level not in ('no_data', 'no_target')
 ),
 project_counts as (
     select
@@ -51,7 +56,7 @@ project_counts as (
         null::numeric, null::numeric, null::text
     from {{ ref('mart_project_targets') }}
     -- The total (合计) is the 新签约项目数 indicator already; warning on it twice would double the mail.
-    where industry_category <> '合计' and signed_warning_level <> 'no_data'
+    where industry_category <> '合计' and signed_warning_level not in ('no_data', 'no_target')
     union all
     select
         'project_count_behind', 'project_category', industry_category || '/新开工', industry_category || ' 新开工项目',
@@ -60,7 +65,7 @@ project_counts as (
         started_gap_to_time_progress, started_gap_to_target::numeric,
         null::numeric, null::numeric, null::text
     from {{ ref('mart_project_targets') }}
-    where industry_category <> '合计' and started_warning_level <> 'no_data'
+    where industry_category <> '合计' and started_warning_level not in ('no_data', 'no_target')
 ),
 -- Ledgers are full snapshots: a project or issue no longer in the newest one is no longer followed, and
 -- alerting closes its warnings (a missing figure of a project still listed keeps its warning).
@@ -118,15 +123,38 @@ unioned as (
     union all select * from issues
     union all select * from enterprises
 ),
-newest as (
+-- What a measure is judged against (target file and row, or the bootstrap seed): per entity and year.
+-- (One target file or seed is in force for a year, so there is one source per entity and year.)
+target_sources as (
+    select 'indicator_off_target'::text as rule_code, indicator_code as entity_code, year, target_source
+    from {{ ref('mart_indicator_monitoring') }} where target_source is not null
+    union
+    select 'chain_output_behind', chain_code, year, target_source
+    from {{ ref('mart_industry_chain_monitoring') }} where target_source is not null
+    union
+    select 'project_count_behind', industry_category || '/新签约', year, target_source
+    from {{ ref('mart_project_targets') }} where target_source is not null
+    union
+    select 'project_count_behind', industry_category || '/新开工', year, target_source
+    from {{ ref('mart_project_targets') }} where target_source is not null
+),
+scoped as (
     select
         unioned.*,
-        row_number() over (partition by rule_code, entity_code, year order by period_end desc) as recency
+        entity_type in ('indicator', 'industry_chain', 'project_category') as per_year
     from unioned
+),
+ranked as (
+    select
+        scoped.*,
+        row_number() over (
+            partition by rule_code, entity_code, case when per_year then year end order by period_end desc
+        ) as recency
+    from scoped
 )
 
 select
-    rule_code || ':' || entity_code || ':' || year as alert_key,
+    rule_code || ':' || entity_code || case when per_year then ':' || year else '' end as alert_key,
     rule_code,
     entity_type,
     entity_code,
@@ -145,6 +173,8 @@ select
     gap_to_target,
     pace_needed_per_month,
     growth_needed_rest_of_year_pct,
-    source_file
-from newest
+    source_file,
+    target_sources.target_source
+from ranked
+left join target_sources using (rule_code, entity_code, year)
 where recency = 1

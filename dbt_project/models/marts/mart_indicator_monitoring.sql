@@ -1,8 +1,9 @@
 -- 指标监测: every catalogue indicator for every reported month, against its assessment target (考核目标)
--- with the alternative target of the other document beside it.
+-- of that year with the alternative target of the other document beside it. A year without a target for
+-- the indicator is no_target (never last year's target, never zero).
 with
 catalogue as (select * from {{ ref('indicators') }}),
-targets as (select * from {{ ref('targets') }}),
+targets as (select * from {{ ref('int_targets__indicators') }}),
 rules as (select rule_code, target_type, comparison, yellow_threshold, red_threshold from {{ ref('warning_rules') }} where rule_code = 'indicator_off_target'),
 reported as (select * from {{ ref('int_indicator_reported_values') }}),
 
@@ -101,7 +102,8 @@ deviations as (
 classified as (
     select
         deviations.*,
-        {{ warning_level('deviations.deviation_raw', 'rules') }} as warning_level,
+        case when deviations.target_value is null then 'no_target'
+             else {{ warning_level('deviations.deviation_raw', 'rules') }} end as warning_level,
         {{ warning_level('deviations.alt_deviation_raw', 'rules') }} as alt_warning_level
     from deviations
     left join rules on rules.target_type = deviations.target_type

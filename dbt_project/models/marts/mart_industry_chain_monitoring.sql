@@ -1,9 +1,12 @@
--- 产业链监测: every chain with an output target, for every month 工信局 reported, against time progress.
+-- 产业链监测: every chain with an output target, for every month 工信局 reported, against that year's target
+-- and time progress. In a year without any chain target (no 产业链目标 delivered) every chain that has ever
+-- had one is listed as no_target: never last year's target, never zero.
 with
-chains as (
-    select chain_code, chain_name, industry_category, responsible_leader, 2025 as year, output_target_2025 as output_target
+targets as (select * from {{ ref('int_targets__chains') }}),
+monitored as (
+    select chain_code, chain_name, industry_category, responsible_leader
     from {{ ref('industry_chains') }}
-    where output_target_2025 is not null
+    where chain_code in (select chain_code from targets)
 ),
 rules as (select rule_code, target_type, comparison, yellow_threshold, red_threshold from {{ ref('warning_rules') }} where rule_code = 'chain_output_behind'),
 reported as (
@@ -12,6 +15,14 @@ reported as (
     join {{ ref('int_chain_names') }} as names on names.lookup_name = report.chain_name
 ),
 periods as (select distinct year, period_month from reported),
+chains as (
+    select monitored.*, periods.year, periods.period_month, targets.output_target, targets.target_source
+    from monitored
+    cross join periods
+    left join targets on targets.chain_code = monitored.chain_code and targets.year = periods.year
+    -- a year with chain targets monitors the chains it gives a target; a year without any, all of them
+    where targets.chain_code is not null or periods.year not in (select year from targets)
+),
 
 measured as (
     select
@@ -19,23 +30,23 @@ measured as (
         chains.chain_name,
         chains.industry_category,
         chains.responsible_leader,
-        periods.year,
-        periods.period_month,
+        chains.year,
+        chains.period_month,
         reported.ytd_output_yi as ytd_output,
         reported.month_output_yi as month_output,
         reported.ytd_growth_pct,
         chains.output_target,
-        {{ time_progress_month('periods.period_month') }} as time_progress,
+        chains.target_source,
+        {{ time_progress_month('chains.period_month') }} as time_progress,
         reported.ytd_output_yi / nullif(chains.output_target, 0) * 100
-            - {{ time_progress_month('periods.period_month') }} * 100 as deviation_raw,
-        12 - periods.period_month as remaining_months,
+            - {{ time_progress_month('chains.period_month') }} * 100 as deviation_raw,
+        12 - chains.period_month as remaining_months,
         reported.source_file,
         reported.source_row
     from chains
-    join periods on periods.year = chains.year
     left join reported
         on reported.chain_code = chains.chain_code
-        and reported.year = periods.year and reported.period_month = periods.period_month
+        and reported.year = chains.year and reported.period_month = chains.period_month
 )
 
 select
@@ -48,9 +59,11 @@ select
     month_output,
     ytd_growth_pct,
     output_target,
+    target_source,
     round(time_progress * 100, 4) as time_progress_pct,
     round(deviation_raw, 4) as deviation_pp,
-    {{ warning_level('deviation_raw', 'rules') }} as warning_level,
+    case when output_target is null then 'no_target' else {{ warning_level('deviation_raw', 'rules') }} end
+        as warning_level,
     round(output_target * time_progress - ytd_output, 4) as gap_to_time_progress,
     round(output_target - ytd_output, 4) as gap_to_target,
     remaining_months,

@@ -2,7 +2,9 @@
 
 A token binds the action, the alert key and the addressed leader, signed with ECON_LINK_SECRET
 (itsdangerous, HMAC-SHA1 key derivation + HMAC signature). Changing any part breaks the signature;
-an old token expires after ECON_LINK_TTL_DAYS.
+an old token expires after ECON_LINK_TTL_DAYS. No link is made with a missing, short or placeholder
+secret or a relative base URL (`check_link_settings` raises SettingsError), so a digest is never built
+with links that do not work or can be forged.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from econ_monitor.settings import check_link_settings
 
 ACTIONS = ("claim", "close")
 _SALT = "econ-monitor/alert-action/v1"
@@ -49,5 +53,6 @@ def verify(secret: str, token: str, max_age_seconds: int) -> AlertAction:
     return AlertAction(payload["act"], payload["key"], payload["to"])
 
 
-def action_url(base_url: str, secret: str, action: str, alert_key: str, leader_code: str) -> str:
+def action_url(base_url: str, secret: str | None, action: str, alert_key: str, leader_code: str) -> str:
+    check_link_settings(secret, base_url)
     return f"{base_url.rstrip('/')}/alerts/{action}?{urlencode({'token': sign(secret, action, alert_key, leader_code)})}"

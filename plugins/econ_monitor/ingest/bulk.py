@@ -32,6 +32,7 @@ from econ_monitor.ingest.contracts import Kind
 from econ_monitor.ingest.parse import FOOTNOTE, TOTAL_ROW, ParsedFile, number_factor
 from econ_monitor.ingest.readers import MAX_LINE_CHARS, detect_encoding
 from econ_monitor.ingest.values import MISSING_MARKERS
+from econ_monitor.settings import load_ingest_limits
 
 if TYPE_CHECKING:
     import psycopg
@@ -76,6 +77,9 @@ class BulkPlan:
     cells: tuple[tuple[int, Kind], ...]
     columns: tuple[str, ...]
     key_cell: int
+    # A cell at least this long is declined: the row-by-row reader refuses it (ECON_MAX_CELL_CHARS) or the
+    # csv module cannot read it.
+    cell_chars_declined: int
 
 
 def plan_for(parsed: ParsedFile, path: Path) -> BulkPlan | None:
@@ -98,6 +102,7 @@ def plan_for(parsed: ParsedFile, path: Path) -> BulkPlan | None:
         cells=tuple(cells),
         columns=tuple(header.positions),
         key_cell=header.positions[contract.key_column],
+        cell_chars_declined=min(csv.field_size_limit(), load_ingest_limits().max_cell_chars + 1),
     )
 
 
@@ -216,8 +221,8 @@ def _checked_columns(table, plan: BulkPlan, spaces: bool, totals: bool) -> list:
 
     for index in range(table.num_columns):
         cells = table.column(index)
-        if pc.max(pc.utf8_length(cells)).as_py() >= csv.field_size_limit():
-            raise NotCanonical("a cell longer than the csv module's field limit")
+        if pc.max(pc.utf8_length(cells)).as_py() >= plan.cell_chars_declined:
+            raise NotCanonical("a cell longer than the row-by-row reader allows")
         if spaces and (pc.any(pc.starts_with(cells, " ")).as_py() or pc.any(pc.ends_with(cells, " ")).as_py()):
             raise NotCanonical("spaces at the edge of a cell")
         if totals and pc.any(pc.match_substring_regex(cells, _TOTAL_ROW)).as_py():

@@ -19,6 +19,7 @@ class Kind(str, Enum):
     INTEGER = "integer"
     DATE = "date"
     PERIOD = "period"
+    YEAR = "year"  # 年度: a period without a month
 
 
 class PeriodSource(str, Enum):
@@ -27,6 +28,7 @@ class PeriodSource(str, Enum):
     MONTH_FROM_TITLE = "month_from_title"  # title rows, else the file name
     MONTH_FROM_COLUMN = "month_from_column"  # the `period` column, one value per file
     DATE_FROM_TITLE = "date_from_title"  # 截至… in the title rows, else the file name
+    YEAR_FROM_COLUMN = "year_from_column"  # the `period` column (年度), one value per file
 
 
 @dataclass(frozen=True)
@@ -58,11 +60,15 @@ class Contract:
     key_column: str
     period_source: PeriodSource
     frequency: str
+    # Indicator reports flag `#` sub-items (is_sub_item); other files take a leading # literally.
+    sub_items: bool = False
+    # A part of a multi-sheet workbook: the sheet it is read from. Every sheet of a file lands under one
+    # load (one audit row, one supersede key), so the contracts of one workbook share report_type.
+    sheet: str | None = None
 
     @property
     def has_sub_items(self) -> bool:
-        """Indicator lists flag `#` sub-items (is_sub_item); other reports take a leading # literally."""
-        return self.key_column == "indicator_name"
+        return self.sub_items
 
     @property
     def rows_table(self) -> str:
@@ -77,7 +83,7 @@ class Contract:
         return next(column for column in self.columns if column.target == target)
 
 
-T, N, I, D, P = Kind.TEXT, Kind.NUMBER, Kind.INTEGER, Kind.DATE, Kind.PERIOD
+T, N, I, D, P, Y = Kind.TEXT, Kind.NUMBER, Kind.INTEGER, Kind.DATE, Kind.PERIOD, Kind.YEAR
 
 INDICATOR_REPORT = Contract(
     report_type="main_indicators",
@@ -97,6 +103,7 @@ INDICATOR_REPORT = Contract(
     key_column="indicator_name",
     period_source=PeriodSource.MONTH_FROM_TITLE,
     frequency="monthly",
+    sub_items=True,
 )
 
 DEPARTMENT_REPORT = Contract(
@@ -119,6 +126,7 @@ DEPARTMENT_REPORT = Contract(
     key_column="indicator_name",
     period_source=PeriodSource.MONTH_FROM_COLUMN,
     frequency="monthly",
+    sub_items=True,
 )
 
 CHAIN_REPORT = Contract(
@@ -220,6 +228,71 @@ ENTERPRISE_REPORT = Contract(
     frequency="monthly",
 )
 
+# 年度目标任务表 (发改局, yearly, re-delivered when targets are adjusted mid-year): one workbook, three sheets,
+# each a contract. The year is the 年度 column; a later file for the same year supersedes the whole earlier
+# one. Target values of indicators are in the unit the row gives (计量单位), converted in dbt.
+_YEAR = Column("period", (r"年度", r"年份", r"目标年度"), Y, label="年度")
+_TARGET_SOURCE = Column("target_source", (r"目标来源", r"来源", r"依据"), T, required=False)
+
+INDICATOR_TARGETS = Contract(
+    report_type="annual_targets",
+    title="年度目标任务表（指标目标）",
+    table="indicator_targets",
+    departments=("fgj",),
+    columns=(
+        _YEAR,
+        Column("indicator_name", (r"指标名称", r"指标"), T),
+        Column("unit", (r"计量单位", r"单位"), T),
+        Column("target_value", (r"目标值", r"年度目标", r"目标"), N),
+        Column("baseline_value", (r"基期值", r"基数", r"上年末数"), N, required=False),
+        _TARGET_SOURCE,
+        Column("assessment", (r"是否考核目标", r"考核目标"), T, required=False),
+    ),
+    key_column="indicator_name",
+    period_source=PeriodSource.YEAR_FROM_COLUMN,
+    frequency="yearly",
+    sheet="指标目标",
+)
+
+CHAIN_TARGETS = Contract(
+    report_type="annual_targets",
+    title="年度目标任务表（产业链目标）",
+    table="chain_targets",
+    departments=("fgj",),
+    columns=(
+        _YEAR,
+        Column("industry_category", (r"产业类别", r"类别"), T, required=False),
+        Column("chain_name", (r"产业链", r"产业链名称"), T),
+        Column("output_target_yi", (r"产业规模目标", r"产值目标", r"产业规模"), N, unit="亿元", label="产业规模目标"),
+        _TARGET_SOURCE,
+    ),
+    key_column="chain_name",
+    period_source=PeriodSource.YEAR_FROM_COLUMN,
+    frequency="yearly",
+    sheet="产业链目标",
+)
+
+# The 合计 row is skipped like every total row: the total is recomputed from the categories.
+PROJECT_COUNT_TARGETS = Contract(
+    report_type="annual_targets",
+    title="年度目标任务表（招商目标）",
+    table="project_count_targets",
+    departments=("fgj",),
+    columns=(
+        _YEAR,
+        Column("industry_category", (r"产业类别", r"类别"), T),
+        Column("signed_target", (r"新签约项目目标", r"新签约目标", r"签约项目目标"), I),
+        Column("started_target", (r"新开工项目目标", r"新开工目标", r"开工项目目标"), I),
+        _TARGET_SOURCE,
+    ),
+    key_column="industry_category",
+    period_source=PeriodSource.YEAR_FROM_COLUMN,
+    frequency="yearly",
+    sheet="招商目标",
+)
+
+TARGET_SHEETS: tuple[Contract, ...] = (INDICATOR_TARGETS, CHAIN_TARGETS, PROJECT_COUNT_TARGETS)
+
 CONTRACTS: tuple[Contract, ...] = (
     INDICATOR_REPORT,
     DEPARTMENT_REPORT,
@@ -227,4 +300,5 @@ CONTRACTS: tuple[Contract, ...] = (
     PROJECT_LEDGER,
     ISSUE_LEDGER,
     ENTERPRISE_REPORT,
+    *TARGET_SHEETS,
 )

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from econ_monitor.ingest.contracts import CONTRACTS, Column, Contract, Kind, PeriodSource
-from econ_monitor.ingest.readers import Row, UnreadableFile, read_rows
+from econ_monitor.ingest.readers import Row, UnreadableFile, read_rows, sheet_names
 from econ_monitor.ingest.values import (
     MISSING_MARKERS,
     CellError,
@@ -30,9 +30,11 @@ from econ_monitor.ingest.values import (
     parse_integer,
     parse_number,
     parse_period,
+    parse_year,
     split_header,
     unit_factor,
 )
+from econ_monitor.settings import IngestLimits
 
 HEADER_SEARCH_ROWS = 15
 TOTAL_ROW = re.compile(r"(合计|小计|总计)$")
@@ -70,6 +72,7 @@ class ParsedFile:
     as_of_date: dt.date | None
     rows: Iterator[dict[str, object]]
     skipped_rows: list[int] = field(default_factory=list)
+    sheet: str | None = None  # the sheet read, for a part of a multi-sheet workbook
 
 
 def _header_cells(row: list[object]) -> list[tuple[str, str | None]]:
@@ -174,6 +177,8 @@ def _converter(column: Column, header_unit: str | None) -> Callable[[object], ob
         return parse_date
     if column.kind is Kind.PERIOD:
         return parse_period
+    if column.kind is Kind.YEAR:
+        return parse_year
     if column.kind is Kind.INTEGER:
         return parse_integer
     factor = number_factor(column, header_unit)
@@ -217,28 +222,62 @@ def _is_skippable(cells: list[object], key_missing: bool) -> bool:
     return first_text is not None and bool(FOOTNOTE.match(first_text)) and filled <= 2 and key_missing
 
 
-def parse_file(path: Path, display_name: str | None = None) -> ParsedFile:
-    """Recognise the file and return its rows as a lazy iterator (the data is not read yet)."""
+def parse_workbook(path: Path, display_name: str | None = None, limits: IngestLimits | None = None) -> list[ParsedFile]:
+    """The parts of a delivered file: one per sheet named as a contract's sheet (the 年度目标任务表's three
+    sheets), else the file itself (its first sheet). Each part is parsed like a file of its own."""
     try:
-        stream = read_rows(path)
+        names = sheet_names(path, limits)
+    except UnreadableFile as exc:
+        raise FileRejected(exc.reason, exc.row, exc.column) from exc
+    parts = []
+    for name in names:
+        contracts = tuple(c for c in CONTRACTS if c.sheet is not None and c.sheet == name.strip())
+        if contracts:
+            try:
+                parts.append(parse_file(path, display_name, limits, sheet=name, contracts=contracts))
+            except FileRejected as exc:
+                raise in_sheet(exc, name) from exc
+    return parts or [parse_file(path, display_name, limits)]
+
+
+def in_sheet(exc: FileRejected, sheet: str | None) -> FileRejected:
+    """The same rejection, its reason naming the sheet of a multi-sheet workbook."""
+    if sheet is None:
+        return exc
+    return FileRejected(f"sheet {sheet.strip()!r}: {exc.reason}", row=exc.row, column=exc.column)
+
+
+def parse_file(path: Path, display_name: str | None = None, limits: IngestLimits | None = None,
+               sheet: str | None = None, contracts: tuple[Contract, ...] = CONTRACTS) -> ParsedFile:
+    """Recognise the file (or the sheet named) and return its rows as a lazy iterator (the data is not
+    read yet)."""
+    try:
+        stream = read_rows(path, limits, sheet)
         head = list(itertools.islice(stream, HEADER_SEARCH_ROWS + 1))
     except UnreadableFile as exc:
-        raise FileRejected(str(exc)) from exc
+        raise FileRejected(exc.reason, exc.row, exc.column) from exc
     if not any(any(not is_missing(cell) for cell in cells) for _, cells in head):
         raise FileRejected("the file is empty")
-    header = find_header(head)
+    header = find_header(head, contracts)
     contract = header.contract
     titles = [str(cell) for number, cells in head if number < header.last_header_row - header.header_rows + 1 for cell in cells if cell]
-    year, month, as_of = _period_from_text(contract, [*titles, display_name or path.name])
-    if contract.period_source is not PeriodSource.MONTH_FROM_COLUMN and year is None:
+    year, month, as_of = None, None, None
+    if contract.period_source is not PeriodSource.YEAR_FROM_COLUMN:  # a year file's title names only its year
+        year, month, as_of = _period_from_text(contract, [*titles, display_name or path.name])
+    column_period = (PeriodSource.MONTH_FROM_COLUMN, PeriodSource.YEAR_FROM_COLUMN)
+    if contract.period_source not in column_period and year is None:
         what = "as-of date (截至…)" if contract.period_source is PeriodSource.DATE_FROM_TITLE else "reporting period (e.g. 2025年1-9月)"
         raise FileRejected(f"no {what} in the title rows or the file name")
 
     converters = {target: _converter(contract.column(target), header.units.get(target)) for target in header.positions}
     remaining = [row for row in head if row[0] > header.last_header_row]
-    parsed = ParsedFile(contract, header, year, month, as_of, iter(()))
+    parsed = ParsedFile(contract, header, year, month, as_of, iter(()), sheet=sheet)
     parsed.rows = _typed_rows(parsed, itertools.chain(remaining, stream), converters)
     return parsed
+
+
+def _period_text(year: int, month: int | None) -> str:
+    return str(year) if month is None else f"{year}-{month:02d}"
 
 
 def _typed_rows(parsed: ParsedFile, rows: Iterator[Row], converters: dict[str, Callable]) -> Iterator[dict[str, object]]:
@@ -281,14 +320,14 @@ def _typed_rows(parsed: ParsedFile, rows: Iterator[Row], converters: dict[str, C
                     parsed.period_year, parsed.period_month = period
                 elif (parsed.period_year, parsed.period_month) != period:
                     raise FileRejected(
-                        f"period {period[0]}-{period[1]:02d} differs from {parsed.period_year}-{parsed.period_month:02d} "
-                        "in earlier rows: one file reports one period",
+                        f"period {_period_text(*period)} differs from "
+                        f"{_period_text(parsed.period_year, parsed.period_month)} in earlier rows: one file reports one period",
                         row=number,
                         column=header.labels[period_column],
                     )
             data_rows += 1
             yield record
     except UnreadableFile as exc:
-        raise FileRejected(str(exc)) from exc
+        raise FileRejected(exc.reason, exc.row, exc.column) from exc
     if data_rows == 0:
         raise FileRejected("the file has a header but no data rows")

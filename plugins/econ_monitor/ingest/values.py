@@ -37,16 +37,23 @@ def normalize_text(value: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+_NUL_MESSAGE = "a NUL character (byte 0x00): not text a person typed, and no text column can hold it"
+
+
 def clean_text(value: object) -> str | None:
     if type(value) is str:
         # Fast path for the common case (every CSV cell): the same steps without the checks below.
         text = unicodedata.normalize("NFKC", value).strip()
+        if "\x00" in text:
+            raise CellError(_NUL_MESSAGE)
         return None if text in MISSING_MARKERS else text
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = unicodedata.normalize("NFKC", str(value)).strip()
+    if "\x00" in text:
+        raise CellError(_NUL_MESSAGE)
     return None if text in MISSING_MARKERS else text
 
 
@@ -105,6 +112,16 @@ def parse_integer(value: object) -> int | None:
     if number != number.to_integral_value():
         raise CellError(f"{value!r} is not a whole number")
     return int(number)
+
+
+def parse_year(value: object) -> tuple[int, None] | None:
+    """A 年度 cell (2025, "2025", "2025年") as a period without a month: yearly files cover a whole year."""
+    if is_missing(value):
+        return None
+    text = (clean_text(value) or "").removesuffix("年").removesuffix(".0")
+    if not re.fullmatch(r"\d{4}", text) or not 2000 <= int(text) <= 2100:
+        raise CellError(f"{str(value)[:60]!r} is not a year")
+    return int(text), None
 
 
 _DATE_PATTERNS = (

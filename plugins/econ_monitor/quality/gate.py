@@ -20,7 +20,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from econ_monitor.alerts.digest import queue_data_team_mail
-from econ_monitor.quality.suites import SuiteSpec, completeness_suite, load_suites
+from econ_monitor.quality.suites import SuiteSpec, completeness_suite, ledger_size_suite, load_suites
 from econ_monitor.settings import load_settings
 from econ_monitor.warehouse import gx_connection_string, warehouse_url
 
@@ -89,7 +89,7 @@ def run_gate(conn: psycopg.Connection, run_id: str, url: str | None = None) -> G
         },
     )
     datasource = context.data_sources.add_postgres("warehouse", connection_string=gx_connection_string(url or warehouse_url()))
-    specs = [*load_suites(), completeness_suite()]
+    specs = [*load_suites(), completeness_suite(), ledger_size_suite()]
     definitions = {}
     for spec in specs:
         asset = datasource.add_table_asset(name=spec.name, table_name=spec.table, schema_name=spec.schema)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from econ_monitor.reference import SEEDS_DIR
-from econ_monitor.settings import PROJECT_DIR
+from econ_monitor.settings import PROJECT_DIR, load_ingest_limits
 
 SUITES_DIR = PROJECT_DIR / "expectations"
 
@@ -136,3 +136,38 @@ def completeness_suite() -> SuiteSpec:
         )
     return SuiteSpec(name="completeness", schema="raw", table="load_audit", withholds=(),
                      expectations=tuple(expectations))
+
+
+def ledger_size_suite() -> SuiteSpec:
+    """The newest weekly project ledger lists at least ECON_LEDGER_MIN_SHARE (default 50 %) of the projects
+    of the ledger before it. A ledger that suddenly lists far fewer is a truncated upload or the wrong
+    sheet, not a week in which most projects vanished: critical, so the gate withholds the project alerts
+    instead of treating every missing project as resolved."""
+    share = float(load_ingest_limits().ledger_min_share)  # a number, written into the query as one
+    return SuiteSpec(
+        name="project_ledger_size",
+        schema="staging",
+        table="stg_fgj__project_ledger",
+        withholds=("projects",),
+        expectations=(
+            {
+                "type": "unexpected_rows_expectation",
+                "severity": "critical",
+                "kwargs": {
+                    "description": (
+                        f"the newest 重点项目调度台账 lists at least {share:.0%} of the projects of the previous one "
+                        "(ECON_LEDGER_MIN_SHARE): fewer means a truncated upload or the wrong sheet"
+                    ),
+                    "unexpected_rows_query": (
+                        "with ledgers as (select as_of_date, count(distinct project_code) as projects, "
+                        "string_agg(distinct source_file, ', ') as source_file from {batch} group by as_of_date), "
+                        "ordered as (select ledgers.*, lag(as_of_date) over (order by as_of_date) as previous_as_of, "
+                        "lag(projects) over (order by as_of_date) as previous_projects from ledgers) "
+                        "select as_of_date, projects, previous_as_of, previous_projects, source_file from ordered "
+                        "where as_of_date = (select max(as_of_date) from ledgers) "
+                        f"and projects < previous_projects * {share!r}"
+                    ),
+                },
+            },
+        ),
+    )

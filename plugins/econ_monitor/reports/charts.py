@@ -155,7 +155,7 @@ def indicator_deviation_chart(board: list[dict]) -> bytes:
 
 
 def chain_completion_chart(chains: list[dict]) -> bytes:
-    """Year-to-date output as % of the 2025 target per chain, against time progress."""
+    """Year-to-date output as % of the year's target per chain, against time progress."""
 
     def draw(figure: Figure, font: ChartFont) -> None:
         axes = figure.add_subplot()
@@ -178,7 +178,7 @@ def chain_completion_chart(chains: list[dict]) -> bytes:
         axes.set_yticks(range(len(chains)), labels, fontsize=8)
         axes.set_ylim(len(chains) - 0.5, -1.3)
         axes.set_xlim(0, max([120.0] + [float(r["completion_pct"]) + 35 for r in chains if r["completion_pct"] is not None]))
-        axes.set_xlabel(font.pick("累计产值占2025年目标（%）", "year-to-date output as % of the 2025 target"), fontsize=8)
+        axes.set_xlabel(font.pick("累计产值占年度目标（%）", "year-to-date output as % of the year's target"), fontsize=8)
         axes.set_title(font.pick("产业链完成进度与时序进度", "Industry chains: completion vs time progress"), fontsize=11)
         axes.grid(axis="x", linestyle=":", linewidth=0.5)
         _legend(axes, font, levels=("red", "yellow", "green"), loc="lower right", fontsize=8)
@@ -221,6 +221,49 @@ def project_targets_chart(targets: list[dict]) -> bytes:
         figure.suptitle(font.pick("招商引资项目完成进度", "Investment projects vs target"), fontsize=11)
 
     return _png(draw, (8, 0.45 * len(targets) + 1.8))
+
+
+def chain_gap_chart(section: dict) -> bytes:
+    """Who explains a chain's change (万元, against last year's same period): the enterprises that fell
+    most, the other declining and the growing key enterprises, and their total (section: gaps.chain_gap_section)."""
+
+    def draw(figure: Figure, font: ChartFont) -> None:
+        axes = figure.add_subplot()
+        bars = [(font.pick(row["enterprise_name"], row["credit_code"]), float(row["change_wan"]), "red")
+                for row in section["drags"]]
+        other, growers = section["other_decliners"], section["growers"]
+        if other["count"]:
+            bars.append((font.pick(f"其他下降企业 {other['count']} 家", f"other declining ({other['count']})"),
+                         float(other["change_wan"]), "yellow"))
+        if growers["count"]:
+            bars.append((font.pick(f"增长企业 {growers['count']} 家", f"growing ({growers['count']})"),
+                         float(growers["change_wan"]), "green"))
+        total = float(section["total_change_wan"] or 0)
+        values = [value for _, value, _ in bars] + [total]
+        span = (max(max(values), 0) - min(min(values), 0)) or 1.0
+        for y, (label, value, level) in enumerate(bars):
+            axes.barh(y, value, **_bar_style(level))
+            axes.text(value + (span * 0.01 if value >= 0 else -span * 0.01), y, f"{value:+,.0f}", va="center",
+                      ha="left" if value >= 0 else "right", fontsize=8)
+        axes.barh(len(bars), total, color="#2c3e50", edgecolor="black", linewidth=0.6)
+        axes.text(total + (span * 0.01 if total >= 0 else -span * 0.01), len(bars), f"{total:+,.0f}", va="center",
+                  ha="left" if total >= 0 else "right", fontsize=8, fontweight="bold")
+        labels = [label for label, _, _ in bars] + [font.pick("重点企业合计", "key enterprises, total")]
+        axes.set_yticks(range(len(labels)), labels, fontsize=8)
+        axes.invert_yaxis()
+        axes.axvline(0, color="black", linewidth=0.8)
+        axes.set_xlim(min(min(values), 0) - span * 0.3, max(max(values), 0) + span * 0.3)
+        axes.set_xlabel(font.pick("累计产值较上年同期增减（万元，上年同期由官方累计增速推算）",
+                                  "YTD output change vs last year (10k CNY, base from the official growth rate)"),
+                        fontsize=8)
+        axes.set_title(font.pick(f"{section['chain_name']}：重点企业增减（偏差 {float(section['deviation_pp']):+.1f} 个百分点，"
+                                 f"{font.words()[section['warning_level']]}）",
+                                 f"{section['chain_code']}: key enterprises' change ({float(section['deviation_pp']):+.1f} pp, "
+                                 f"{font.words()[section['warning_level']]})"),
+                       fontsize=10)
+        axes.grid(axis="x", linestyle=":", linewidth=0.5)
+
+    return _png(draw, (8, 0.34 * (len(section["drags"]) + 3) + 1.2))
 
 
 def warnings_per_leader_chart(counts: list[dict]) -> bytes:

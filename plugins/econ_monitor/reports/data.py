@@ -342,7 +342,9 @@ def open_alerts(conn: psycopg.Connection, start: datetime, end: datetime | None)
         conn,
         """SELECT a.alert_key, a.rule_code, a.entity_type, a.entity_code, a.entity_name, a.period_label, a.level,
                   a.leader_code, leaders.title AS leader_title, a.status, a.claimed_by, a.claimed_at,
-                  a.first_seen_at, a.measure_value, a.target_value, a.details, indicators.target_type,
+                  a.first_seen_at, a.measure_value, a.target_value, a.measure_unit, a.deviation_pp,
+                  a.gap_to_time_progress, a.gap_to_target, a.pace_needed_per_month,
+                  a.growth_needed_rest_of_year_pct, indicators.target_type,
                   floor(extract(epoch FROM now() - a.first_seen_at) / 86400)::int AS days_open,
                   floor(extract(epoch FROM now() - a.claimed_at) / 86400)::int AS days_claimed,
                   (SELECT CASE WHEN bool_or(e.event_type IN ('opened', 'reopened')) THEN 'new'

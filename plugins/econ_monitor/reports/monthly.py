@@ -7,9 +7,10 @@ from datetime import date, datetime
 
 import psycopg
 
-from econ_monitor.reports import charts, data
+from econ_monitor.reports import charts, data, gaps
 from econ_monitor.reports.model import Report
-from econ_monitor.reports.render import month_label, num, render
+from econ_monitor.reports.render import month_label, render
+from econ_monitor.wording import num, rule_labels
 
 KIND = "monthly_bulletin"
 
@@ -61,10 +62,23 @@ def indicator_gap_text(row: dict) -> str:
 
 
 def _level_counts(rows: list[dict], column: str = "warning_level") -> dict[str, int]:
-    counts = {"red": 0, "yellow": 0, "green": 0, "no_data": 0}
+    counts = {"red": 0, "yellow": 0, "green": 0, "no_data": 0, "no_target": 0}
     for row in rows:
         counts[row[column] or "no_data"] = counts.get(row[column] or "no_data", 0) + 1
     return counts
+
+
+def _target_summary(board: list[dict], chains: list[dict], targets: list[dict]) -> dict:
+    """目标完成情况 at the year end: against the full-year target a green measure has met it, a yellow or red
+    one has not; measures without data or without a target are counted apart, never as met."""
+    total = next((row for row in targets if row["industry_category"] == "合计"), None)
+    return {
+        "indicators": _level_counts(board),
+        "chains": _level_counts(chains),
+        "signed_met": total is not None and total["signed_warning_level"] == "green",
+        "started_met": total is not None and total["started_warning_level"] == "green",
+        "project_total": total,
+    }
 
 
 def monthly_bulletin(conn: psycopg.Connection, year: int | None = None, month: int | None = None) -> Report:
@@ -88,6 +102,15 @@ def monthly_bulletin(conn: psycopg.Connection, year: int | None = None, month: i
     previous_board = data.indicator_board(conn, previous_year, previous_month) if previous_available else None
     chains = data.chain_board(conn, year, month)
     previous_chains = data.chain_board(conn, previous_year, previous_month) or None
+    projections = gaps.year_end_projections(conn, year, month)
+    for row in board:
+        if row["target_type"] in ("cumulative", "stock") and row["period_month"] == month:
+            projection = gaps.projection_text(projections.get(("indicator", row["indicator_code"])), row["unit"], num)
+            if projection:
+                row["gap_text"] += f"；{projection}"
+    for row in chains:
+        row["projection_text"] = gaps.projection_text(projections.get(("industry_chain", row["chain_code"])), "亿元", num)
+    chain_gaps = [gaps.chain_gap_section(conn, row) for row in chains if row["warning_level"] in ("red", "yellow")]
 
     targets_as_of = data.newest_ledger_in_month(conn, "mart_project_targets", year, month)
     targets = data.project_targets(conn, targets_as_of)
@@ -107,18 +130,26 @@ def monthly_bulletin(conn: psycopg.Connection, year: int | None = None, month: i
     report_charts = {"indicator_deviation": charts.indicator_deviation_chart(board)}
     if chains:
         report_charts["chain_completion"] = charts.chain_completion_chart(chains)
+    for section in chain_gaps:
+        if section["key_enterprises"]:
+            report_charts[f"chain_gap_{section['chain_code']}"] = charts.chain_gap_chart(section)
     if targets:
         report_charts["project_targets"] = charts.project_targets_chart(targets)
 
     period_label = month_label(year, month)
-    title = f"胶州市经济运行月通报（{period_label}）"
+    # December (1-12月, time progress 100 %) closes the year: its bulletin is also the year's summary.
+    year_end = month == 12
+    title = f"胶州市经济运行月通报（{period_label}）" + (f"暨{year}年目标完成情况" if year_end else "")
     content = {
         "year": year,
         "month": month,
+        "year_end": year_end,
+        "target_summary": _target_summary(board, chains, targets) if year_end else None,
         "indicators": board,
         "indicator_levels": _level_counts(board),
         "chains": chains,
         "chain_levels": _level_counts(chains),
+        "chain_gaps": chain_gaps,
         "project_targets_as_of": targets_as_of,
         "project_targets": targets,
         "ledger_as_of": ledger_as_of,
@@ -137,6 +168,6 @@ def monthly_bulletin(conn: psycopg.Connection, year: int | None = None, month: i
     }
     html, text = render(
         KIND, title=title, period_label=period_label, generated_at=datetime.now(data.TZ), charts=report_charts,
-        **content,
+        rule_labels=rule_labels(conn), **content,
     )
     return Report(KIND, period, period_label, title, html, text, content, report_charts)

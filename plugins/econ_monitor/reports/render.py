@@ -12,37 +12,19 @@ from __future__ import annotations
 
 import base64
 from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 
+from jinja2 import pass_context
 from markupsafe import Markup
 
-from econ_monitor.alerts.digest import RULE_LABELS
 from econ_monitor.templating import template_environment
+from econ_monitor.wording import LEVEL_LABELS, level_label, num, signed
 
-COLOURS = {"red": "#c0392b", "yellow": "#b7950b", "green": "#27ae60", "no_data": "#7f8c8d"}
+COLOURS = {"red": "#c0392b", "yellow": "#b7950b", "green": "#27ae60", "no_data": "#7f8c8d", "no_target": "#7f8c8d"}
 # Shapes as well as colours, so a black-and-white print tells the levels apart (as in the warning mails).
-SYMBOLS = {"red": "●", "yellow": "▲", "green": "○", "no_data": "—"}
-LEVEL_LABELS = {"red": "红色", "yellow": "黄色", "green": "绿色", "no_data": "无数据"}
+SYMBOLS = {"red": "●", "yellow": "▲", "green": "○", "no_data": "—", "no_target": "—"}
 TARGET_TYPE_LABELS = {"growth": "增速", "level": "占比/水平", "cumulative": "累计", "stock": "总量"}
 FREQUENCY_LABELS = {"monthly": "月度", "quarterly": "季度", "annual": "年度", "weekly": "周"}
-
-
-def num(value: object, digits: int = 2) -> str:
-    if value is None:
-        return "—"
-    number = Decimal(str(value))
-    text = f"{number:,.{digits}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text if text not in ("-0", "") else "0"
-
-
-def signed(value: object, digits: int = 2) -> str:
-    if value is None:
-        return "—"
-    text = num(value, digits)
-    return text if text.startswith("-") or text == "0" else f"+{text}"
 
 
 def cn_date(value: date | datetime | None) -> str:
@@ -55,10 +37,6 @@ def month_label(year: int, month: int) -> str:
     return f"{year}年{'1' if month == 1 else f'1-{month}'}月"
 
 
-def level_label(level: str | None) -> str:
-    return LEVEL_LABELS.get(level or "no_data", level or "")
-
-
 def level_colour(level: str | None) -> str:
     return COLOURS.get(level or "no_data", "#222222")
 
@@ -67,8 +45,10 @@ def level_symbol(level: str | None) -> str:
     return SYMBOLS.get(level or "no_data", "")
 
 
-def rule_label(rule_code: str) -> str:
-    return RULE_LABELS.get(rule_code, rule_code)
+@pass_context
+def rule_label(context, rule_code: str) -> str:
+    """The rule's label from the `rule_labels` the report passes in (read from the warehouse)."""
+    return context.get("rule_labels", {}).get(rule_code, rule_code)
 
 
 def png_data_uri(png: bytes) -> str:

@@ -8,11 +8,11 @@ from datetime import date, datetime, timedelta
 
 import psycopg
 
-from econ_monitor.alerts.digest import describe
 from econ_monitor.reference import leaders
 from econ_monitor.reports import charts, data
 from econ_monitor.reports.model import Report
 from econ_monitor.reports.render import cn_date, render
+from econ_monitor.wording import describe, rule_labels
 
 KIND = "weekly_dispatch"
 
@@ -26,7 +26,7 @@ def _status_text(alert: dict) -> str:
 def measure_texts(alert: dict) -> tuple[str, str | None]:
     """The digest's wording; a growth or level indicator is measured in % whatever the unit of its value."""
     if alert["rule_code"] == "indicator_off_target" and alert.get("target_type") in ("growth", "level"):
-        alert = {**alert, "details": {**alert["details"], "measure_unit": "%"}}
+        alert = {**alert, "measure_unit": "%"}
     return describe(alert)
 
 
@@ -128,6 +128,6 @@ def weekly_dispatch(conn: psycopg.Connection, as_of: date | None = None) -> Repo
     }
     html, text = render(
         KIND, title=title, period_label=period_label, generated_at=datetime.now(data.TZ), charts=report_charts,
-        **content,
+        rule_labels=rule_labels(conn), **content,
     )
     return Report(KIND, period, period_label, title, html, text, content, report_charts)

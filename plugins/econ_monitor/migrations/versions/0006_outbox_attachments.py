@@ -5,13 +5,13 @@ worker's disk. The bytes are stored once per content (`monitor.mail_attachments`
 report goes to every member of the leadership group, and one PDF per period is enough.
 
 Revision ID: 0006_outbox_attachments
-Revises: 0002
+Revises: 0005_outbox_failures
 """
 
 from alembic import op
 
 revision = "0006_outbox_attachments"
-down_revision = "0002"
+down_revision = "0005_outbox_failures"
 branch_labels = None
 depends_on = None
 
