@@ -11,7 +11,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install system-deps demo test lint fix manifest benchmark clean stop superset
+.PHONY: install report-deps apt-report-deps system-deps apt-system-deps demo test lint fix manifest benchmark clean stop superset
 
 install: $(STAMP) $(MANIFEST)
 
@@ -28,21 +28,34 @@ $(MANIFEST): $(STAMP) $(shell find dbt_project -name '*.sql' -o -name '*.yml' -o
 
 manifest: $(MANIFEST)
 
-demo: install
+demo: install report-deps
 	$(BIN)/econ-monitor demo
 
-# The report tests render HTML in Debian's headless Chromium (with a CJK font so Chinese shows); without
-# them those tests are skipped. Installed here when the machine lets us (root with apt-get).
-# The cluster test runs Debian's redis-server as the Celery broker, and the compose test validates
-# docker-compose.yml with Debian's docker-compose; without them those tests are skipped.
-system-deps:
-	@if command -v chromium >/dev/null && fc-list :lang=zh | grep -q . && command -v redis-server >/dev/null \
-		&& command -v docker-compose >/dev/null; then :; \
-	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "installing Debian's chromium, fonts-noto-cjk, redis-server and docker-compose for the tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk \
-			redis-server docker-compose >/dev/null; \
-	else echo "chromium, a CJK font, redis-server or docker-compose is missing: their tests will be skipped"; fi
+# The reports' PDF needs Debian's pango (WeasyPrint) and a CJK font (report-deps, for the demo too); the tests
+# also read the PDFs back with poppler-utils and render the HTML in headless Chromium, the cluster test runs
+# Debian's redis-server as the Celery broker and the compose test validates docker-compose.yml with Debian's
+# docker-compose (system-deps).
+# Installed when the machine lets us (root with apt-get).
+REPORT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk
+define apt_install
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing $(1)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; \
+	else echo "missing some of $(1) (needs root and apt-get): $(2)"; fi
+endef
+
+report-deps:
+	@if ! (ldconfig -p | grep -q libpangoft2-1.0 && fc-list :lang=zh | grep -q .); then $(MAKE) --no-print-directory apt-report-deps; fi
+
+apt-report-deps:
+	$(call apt_install,$(REPORT_PACKAGES),the reports' PDF cannot be made)
+
+system-deps: report-deps
+	@if ! (command -v chromium >/dev/null && command -v pdftotext >/dev/null && command -v redis-server >/dev/null \
+		&& command -v docker-compose >/dev/null); then $(MAKE) --no-print-directory apt-system-deps; fi
+
+apt-system-deps:
+	$(call apt_install,poppler-utils chromium redis-server docker-compose,the tests that need them will be skipped)
 
 # Parallel (pytest-xdist): one process per core, each with its own embedded Postgres (tests/conftest.py);
 # a test file runs whole on one worker, so its module fixtures are built once. `TEST_WORKERS=0` runs serially.

@@ -1,5 +1,6 @@
 """周调度 and 月通报 built from the sample delivery: what they show equals the marts and monitor.alerts,
-publishing mails each leader once per period, data is escaped, and the HTML renders in a real browser."""
+publishing mails each leader once per period with the PDF attached, data is escaped, and the HTML renders
+in a real browser. The PDF itself is read back in test_report_pdf.py."""
 
 from __future__ import annotations
 
@@ -213,12 +214,19 @@ def test_publishing_twice_mails_each_leader_once(db, bulletin):
     second = publish(db, bulletin, settings)
     assert first == second == settings.local_dir / "reports" / "monthly_bulletin" / "2025-09.html"
     assert first.read_text(encoding="utf-8") == bulletin.html
+    assert first.with_suffix(".pdf").read_bytes().startswith(b"%PDF-")
     mails = rows(db, "SELECT recipient_code, dedupe_key, subject, body_html FROM monitor.outbox WHERE kind = 'monthly_bulletin'")
     assert sorted(m[0] for m in mails) == sorted(group)
     assert {m[1] for m in mails} == {f"monthly_bulletin:2025-09:{code}" for code in group}
     mayor = next(m for m in mails if m[0] == "L01")
     assert mayor[2] == "胶州市经济运行月通报（2025年1-9月） — 市长"
     assert "<p style=\"font-size:15px;\">市长：</p>" in mayor[3]
+    # Every leader's mail carries the PDF; its bytes are stored once.
+    attached = rows(db, """SELECT o.recipient_code, a.filename, a.content_type, a.sha256 FROM monitor.outbox o
+                             JOIN monitor.outbox_attachments a USING (message_id) WHERE o.kind = 'monthly_bulletin'""")
+    assert sorted(a[0] for a in attached) == sorted(group)
+    assert {a[1:] for a in attached} == {("胶州市经济运行月通报（2025年1-9月）.pdf", "application/pdf", attached[0][3])}
+    assert rows(db, "SELECT count(*) FROM monitor.mail_attachments WHERE sha256 = %s", (attached[0][3],)) == [(1,)]
 
 
 def test_weekly_entry_point_publishes_and_delivers(db, mailbox):
@@ -241,6 +249,10 @@ def test_weekly_entry_point_publishes_and_delivers(db, mailbox):
         assert "data:image" not in html and inline
         assert sorted(re.findall(r'src="(cid:[^"]+)"', html)) == sorted(inline)
         assert all(png.startswith(b"\x89PNG") for png in inline.values())
+        # The printable PDF is attached: the very file archived beside the HTML.
+        (pdf,) = [part for part in received[0].iter_attachments() if part.get_content_type() == "application/pdf"]
+        assert pdf.get_filename() == "胶州市经济运行周调度（2025年9月26日）.pdf"
+        assert pdf.get_content() == Path(summary["path"]).with_suffix(".pdf").read_bytes()
     again = publish_weekly_dispatch()
     assert again["mails_queued"] == 0 and again["mails_sent"] == 0
 

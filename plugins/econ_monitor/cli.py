@@ -6,9 +6,14 @@ import argparse
 import logging
 import os
 import sys
+import time
+import traceback
+from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
+from econ_monitor import console
 from econ_monitor.settings import PROJECT_DIR, apply_offline_defaults, load_settings
 
 DEMO_LANDING = PROJECT_DIR / "demo_data" / "2025-09"
@@ -46,59 +51,96 @@ def _ensure_manifest() -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    log_path = console.new_log_path(settings.local_dir, "run")
+    with console.output_to_log(log_path) as out:
+        print(f"logs of Airflow, cosmos and dbt: {log_path}", file=out)
+        return _run_delivery(Path(args.landing).resolve(), settings, log_path, out)
+
+
+def _run_delivery(landing: Path, settings, log_path: Path, out: TextIO) -> int:
+    """The delivery DAG over one landing directory, then the report DAGs its announcements start; a
+    summary on `out` (the terminal), everything Airflow, cosmos and dbt write in the log file."""
     from econ_monitor import local_airflow
     from econ_monitor.warehouse import export_dbt_env, warehouse_url
 
-    settings = load_settings()
-    local_airflow.configure(settings)
-    if settings.link_secret:
-        os.environ.setdefault("ECON_LINK_SECRET", settings.link_secret)
-    landing = Path(args.landing).resolve()
-    url = warehouse_url(settings)
-    os.environ["ECON_WAREHOUSE_URL"] = url  # the DAG's tasks (in this process) use the same warehouse
-    export_dbt_env(url)
-    _ensure_manifest()
-    local_airflow.migrate_metadata_db()
-    with _mail_server(settings) as eml_dir:
-        state, tasks, values = local_airflow.run_dag("econ_delivery.py", "econ_delivery", {"landing": str(landing)})
-        _print_summary(state, tasks, values, eml_dir)
-        # In-process runs have no scheduler to follow the delivery's asset events: run the report DAGs
-        # that the scheduler would have started.
-        for announcement, dag_id in REPORTS_ON_ANNOUNCEMENT.items():
-            if tasks.get(announcement) == "success":
-                report_state, _, report_values = local_airflow.run_dag("econ_reports.py", dag_id, {})
-                report = next(iter(report_values.values()), {}) or {}
-                print(f"{dag_id}: {report_state}; {report.get('title', '')} → {report.get('path', '')}")
-                state = state if report_state == "success" else report_state
+    try:
+        local_airflow.configure(settings)
+        if settings.link_secret:
+            os.environ.setdefault("ECON_LINK_SECRET", settings.link_secret)
+        url = warehouse_url(settings)
+        os.environ["ECON_WAREHOUSE_URL"] = url  # the DAG's tasks (in this process) use the same warehouse
+        export_dbt_env(url)
+        _ensure_manifest()
+        local_airflow.migrate_metadata_db()
+        with _mail_server(settings) as eml_dir:
+            state, tasks, values = _run_dag(settings, log_path, out, "econ_delivery.py", "econ_delivery",
+                                            {"landing": str(landing)})
+            _print_summary(state, tasks, values, eml_dir, out)
+            # In-process runs have no scheduler to follow the delivery's asset events: run the report DAGs
+            # that the scheduler would have started.
+            for announcement, dag_id in REPORTS_ON_ANNOUNCEMENT.items():
+                if tasks.get(announcement) == "success":
+                    report_state, _, report_values = _run_dag(settings, log_path, out, "econ_reports.py", dag_id, {})
+                    report = next(iter(report_values.values()), {}) or {}
+                    if report_state == "success":
+                        pdf = Path(report.get("path", "")).with_suffix(".pdf")
+                        print(f"{dag_id}: success; {report.get('title', '')} → {report.get('path', '')} (PDF: {pdf.name})",
+                              file=out)
+                    state = state if report_state == "success" else report_state
+    except Exception as exc:  # noqa: BLE001 - the terminal gets the error and the log path, the log the traceback
+        traceback.print_exc()
+        print(f"error: {type(exc).__name__}: {exc}\n  full traceback and logs: {log_path}", file=out)
+        return 1
     return 0 if state == "success" else 1
 
 
-def _print_summary(state: str, tasks: dict, values: dict, eml_dir: Path | None) -> None:
+def _run_dag(settings, log_path: Path, out: TextIO, dag_file: str, dag_id: str, conf: dict):
+    """One DAG run, a progress line on a terminal while it runs; on failure, the failing tasks, the last
+    error the log holds and the log's path."""
+    from econ_monitor import local_airflow
+
+    since = console.log_size(log_path)
+    started = time.monotonic()
+    with console.Progress(out, settings.airflow_home / "airflow.db", dag_id):
+        state, tasks, values = local_airflow.run_dag(dag_file, dag_id, conf)
+    counts = Counter(tasks.values())
+    tally = ", ".join(f"{count} {task_state}" for task_state, count in sorted(counts.items()))
+    print(f"DAG {dag_id}: {state} in {time.monotonic() - started:.0f} s ({len(tasks)} tasks: {tally})", file=out)
+    failed = sorted(task for task, task_state in tasks.items() if task_state in ("failed", "upstream_failed"))
+    if state != "success" or failed:
+        print(f"  failed: {', '.join(failed) or 'the run'}", file=out)
+        for line in console.error_excerpt(log_path, since):
+            print(f"  | {line}", file=out)
+        print(f"  log: {log_path}", file=out)
+    return state, tasks, values
+
+
+def _print_summary(state: str, tasks: dict, values: dict, eml_dir: Path | None, out: TextIO) -> None:
     ingest = values.get("ingest") or {}
     gate = values.get("quality_gate") or {}
     alerts = values.get("raise_alerts") or {}
     mail = values.get("deliver_mail") or {}
-    print(f"\nDAG econ_delivery: {state}")
+    lines = []
     if tasks.get("new_files_waiting") == "success" and tasks.get("ingest") == "skipped":
-        print("no new files in the landing area: nothing loaded, nothing mailed")
+        print("no new files in the landing area: nothing loaded, nothing mailed", file=out)
         return
-    for line in ingest.get("files", []):
-        print(f"  {line}")
-    print(f"files: {ingest.get('loaded', 0)} loaded, {ingest.get('duplicate', 0)} duplicate, "
-          f"{ingest.get('quarantined', 0)} quarantined")
+    lines += [f"  {line}" for line in ingest.get("files", [])]
+    lines.append(f"files: {ingest.get('loaded', 0)} loaded, {ingest.get('duplicate', 0)} duplicate, "
+                 f"{ingest.get('quarantined', 0)} quarantined")
     if gate:
-        print(f"quality gate: {gate.get('status')}; {gate.get('failed_critical', 0)} critical and "
-              f"{gate.get('failed_warning', 0)} warning checks failed; withheld: {', '.join(gate.get('withheld_domains', [])) or 'none'}")
+        lines.append(f"quality gate: {gate.get('status')}; {gate.get('failed_critical', 0)} critical and "
+                     f"{gate.get('failed_warning', 0)} warning checks failed; "
+                     f"withheld: {', '.join(gate.get('withheld_domains', [])) or 'none'}")
     if alerts:
-        print(f"warnings open: {alerts.get('open_red', 0)} red, {alerts.get('open_yellow', 0)} yellow "
-              f"({alerts.get('opened', 0)} new, {alerts.get('worsened', 0)} worsened, {alerts.get('resolved', 0)} resolved)")
+        lines.append(f"warnings open: {alerts.get('open_red', 0)} red, {alerts.get('open_yellow', 0)} yellow "
+                     f"({alerts.get('opened', 0)} new, {alerts.get('worsened', 0)} worsened, "
+                     f"{alerts.get('resolved', 0)} resolved)")
     if mail:
-        print(f"mails: {mail.get('sent', 0)} sent, {mail.get('pending', 0)} pending")
-    failed = [task for task, task_state in tasks.items() if task_state not in ("success", "skipped")]
-    if failed:
-        print(f"tasks not successful: {', '.join(sorted(failed))}")
+        lines.append(f"mails: {mail.get('sent', 0)} sent, {mail.get('pending', 0)} pending")
     if eml_dir:
-        print(f"mails as .eml files: {eml_dir}")
+        lines.append(f"mails as .eml files: {eml_dir}")
+    print("\n".join(lines), file=out)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -106,21 +148,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
     weekly ledgers' stale-project detection), then the sample delivery of 2025-09."""
     from econ_monitor.demo_data import generate
 
-    history = load_settings().local_dir / "demo-history"
-    generate(DEMO_HISTORY[0], DEMO_HISTORY[-1], history)  # the same bytes every time: a re-run loads nothing
-    code = 0
-    for month in sorted(path for path in history.iterdir() if path.is_dir()):
-        print(f"\n=== {month.name}: generated delivery ({month}) ===")
-        args.landing = str(month)
-        code = cmd_run(args) or code
-    print(f"\n=== 2025-09: the sample delivery ({DEMO_LANDING}) ===")
-    args.landing = str(DEMO_LANDING)
-    code = cmd_run(args) or code
-    from econ_monitor.warehouse import warehouse_url
+    settings = load_settings()
+    history = settings.local_dir / "demo-history"
+    log_path = console.new_log_path(settings.local_dir, "demo")
+    with console.output_to_log(log_path) as out:
+        print(f"logs of Airflow, cosmos and dbt: {log_path}", file=out)
+        generate(DEMO_HISTORY[0], DEMO_HISTORY[-1], history)  # the same bytes every time: a re-run loads nothing
+        code = 0
+        for month in sorted(path for path in history.iterdir() if path.is_dir()):
+            print(f"\n=== {month.name}: generated delivery ({month}) ===", file=out)
+            code = _run_delivery(month, settings, log_path, out) or code
+        print(f"\n=== 2025-09: the sample delivery ({DEMO_LANDING}) ===", file=out)
+        code = _run_delivery(DEMO_LANDING, settings, log_path, out) or code
+        from econ_monitor.warehouse import warehouse_url
 
-    print("\nWhere to look:")
-    print(f"  warehouse:  psql '{warehouse_url()}'  (e.g. SELECT * FROM marts.mart_indicator_monitoring)")
-    print(f"  alerts:     econ-monitor alerts list")
+        print("\nWhere to look:", file=out)
+        print(f"  warehouse:  psql '{warehouse_url()}'  (e.g. SELECT * FROM marts.mart_indicator_monitoring)", file=out)
+        print("  alerts:     econ-monitor alerts list", file=out)
+        print(f"  reports:    {settings.local_dir / 'reports'}/<kind>/<period>.html and .pdf", file=out)
+        print(f"  logs:       {log_path}", file=out)
     return code
 
 

@@ -47,6 +47,13 @@ _DATA_IMAGE = re.compile(r'src="data:image/(png|jpeg|gif);base64,([A-Za-z0-9+/=]
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # 'application/pdf'
+    content: bytes
+
+
+@dataclass(frozen=True)
 class Mail:
     kind: str  # digest / escalation / data_team
     dedupe_key: str
@@ -55,6 +62,7 @@ class Mail:
     body_text: str
     body_html: str
     alert_keys: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
 
 
 def enqueue(cur: psycopg.Cursor, mail: Mail) -> int | None:
@@ -68,7 +76,32 @@ def enqueue(cur: psycopg.Cursor, mail: Mail) -> int | None:
         (mail.kind, mail.dedupe_key, mail.recipient_code, leader(mail.recipient_code).email, mail.subject,
          mail.body_text, mail.body_html, list(mail.alert_keys)),
     ).fetchone()
+    if row:
+        _store_attachments(cur.connection, row[0], mail.attachments)
     return row[0] if row else None
+
+
+def _store_attachments(conn: psycopg.Connection, message_id: int, attachments: tuple[Attachment, ...]) -> None:
+    """The bytes once per content (every leader's copy of a report shares one PDF), a row per mail."""
+    for position, attachment in enumerate(attachments):
+        digest = hashlib.sha256(attachment.content).hexdigest()
+        conn.execute("INSERT INTO monitor.mail_attachments (sha256, content) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                     (digest, attachment.content))
+        conn.execute(
+            """INSERT INTO monitor.outbox_attachments (message_id, position, filename, content_type, sha256)
+               VALUES (%s, %s, %s, %s, %s)""",
+            (message_id, position, attachment.filename, attachment.content_type, digest),
+        )
+
+
+def _attach(conn: psycopg.Connection, message: EmailMessage, message_id: int) -> None:
+    for filename, content_type, content in conn.execute(
+        """SELECT a.filename, a.content_type, m.content FROM monitor.outbox_attachments a
+           JOIN monitor.mail_attachments m USING (sha256) WHERE a.message_id = %s ORDER BY a.position""",
+        (message_id,),
+    ):
+        maintype, subtype = content_type.split("/", 1)
+        message.add_attachment(bytes(content), maintype=maintype, subtype=subtype, filename=filename)
 
 
 @dataclass(frozen=True)
@@ -131,6 +164,7 @@ def deliver_pending(conn: psycopg.Connection, settings: Settings) -> DeliverySum
                     break
                 try:
                     message = _message(settings, record)
+                    _attach(conn, message, record["message_id"])
                 except Exception as exc:  # noqa: BLE001 - a row that cannot become a mail must not stop the others
                     _fail(conn, record, f"the mail could not be composed: {type(exc).__name__}: {exc}")
                     failed += 1

@@ -6,12 +6,11 @@
 - `weekly_dispatch(conn, as_of)` — 周调度: project movements since the previous ledger, open and claimed
   warnings (who claimed them, for how long), overdue issues, stale projects, and warnings that closed
   themselves because their data recovered.
-- `publish(conn, report, settings)` — archive the HTML and queue one mail per leader (once per period).
+- `publish(conn, report, settings)` — archive the HTML and PDF and queue one mail per leader (once per period).
 - `publish_monthly_bulletin()` / `publish_weekly_dispatch()` — what the report DAGs call.
 
-Reports are HTML (charts embedded as base64 PNG) plus a plain-text version. No PDF is produced: none of
-the project's pinned dependencies renders HTML to PDF (the maintained renderers need system libraries
-such as Pango, or a browser), and dependencies are not added for it.
+Reports are HTML (charts embedded as base64 PNG at 200 dpi) plus a plain-text version, and an A4 PDF for
+printing and filing (WeasyPrint, see `render.pdf`), archived beside the HTML and attached to the mail.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""Publishing a report: archive its HTML under <local_dir>/reports/<kind>/<period>.html and queue one
-mail per member of the leadership group (every leader with role 'leader', and the dispatch centre D00)
-in one transaction. The mails' dedupe keys name the kind, period and leader, so publishing the same
-period again rewrites the archive but mails nobody twice."""
+"""Publishing a report: archive its HTML and its PDF under <local_dir>/reports/<kind>/<period>.html/.pdf
+and queue one mail per member of the leadership group (every leader with role 'leader', and the dispatch
+centre D00), the PDF attached, in one transaction. The mails' dedupe keys name the kind, period and leader,
+so publishing the same period again rewrites the archive but mails nobody twice."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from pathlib import Path
 import psycopg
 from markupsafe import escape
 
-from econ_monitor.alerts.outbox import Mail, enqueue
+from econ_monitor.alerts.outbox import Attachment, Mail, enqueue
 from econ_monitor.reference import DISPATCH_CENTRE, leader, leaders
 from econ_monitor.reports.model import Report
+from econ_monitor.reports.render import pdf
 from econ_monitor.settings import Settings
 
 RECIPIENT_MARKER = "<!--recipient-->"
@@ -28,12 +29,18 @@ def archive_path(settings: Settings, report: Report) -> Path:
     return settings.local_dir / "reports" / report.kind / f"{report.period}.html"
 
 
-def archive(settings: Settings, report: Report) -> Path:
-    path = archive_path(settings, report)
+def _write(path: Path, content: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    partial.write_text(report.html, encoding="utf-8")
+    partial.write_bytes(content)
     partial.replace(path)  # readers see the old or the new bulletin, never half of one
+
+
+def archive(settings: Settings, report: Report, printable: bytes) -> Path:
+    """Write the HTML, and the PDF beside it; the HTML's path."""
+    path = archive_path(settings, report)
+    _write(path, report.html.encode("utf-8"))
+    _write(path.with_suffix(".pdf"), printable)
     return path
 
 
@@ -45,22 +52,26 @@ def _personal(report: Report, code: str) -> tuple[str, str, str]:
     return subject, text, html
 
 
-def queue_mails(conn: psycopg.Connection, report: Report) -> list[int]:
-    """One mail per member of the leadership group; the ids of the mails queued now (none on a re-run)."""
+def queue_mails(conn: psycopg.Connection, report: Report, printable: bytes) -> list[int]:
+    """One mail per member of the leadership group, the PDF attached; the ids of the mails queued now
+    (none on a re-run)."""
+    attachment = Attachment(f"{report.title}.pdf", "application/pdf", printable)
     queued = []
     with conn.transaction(), conn.cursor() as cur:
         for code in leadership_group():
             subject, text, html = _personal(report, code)
             message_id = enqueue(cur, Mail(kind=report.kind, dedupe_key=f"{report.kind}:{report.period}:{code}",
-                                           recipient_code=code, subject=subject, body_text=text, body_html=html))
+                                           recipient_code=code, subject=subject, body_text=text, body_html=html,
+                                           attachments=(attachment,)))
             if message_id is not None:
                 queued.append(message_id)
     return queued
 
 
 def publish_report(conn: psycopg.Connection, report: Report, settings: Settings) -> tuple[Path, list[int]]:
-    path = archive(settings, report)
-    return path, queue_mails(conn, report)
+    printable = pdf(report.html)
+    path = archive(settings, report, printable)
+    return path, queue_mails(conn, report, printable)
 
 
 def publish(conn: psycopg.Connection, report: Report, settings: Settings) -> Path:

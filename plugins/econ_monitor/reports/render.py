@@ -1,5 +1,12 @@
 """Jinja rendering of the reports: HTML (autoescaped: every figure and name from the data is escaped)
-and plain text for the mail, with the formatting helpers the templates share."""
+and plain text for the mail, with the formatting helpers the templates share; and the printable PDF.
+
+The PDF is the same HTML laid out by WeasyPrint under the templates' print style sheet (A4, title and data
+date in every page's header, page numbers, header rows repeated, no row split across pages). WeasyPrint
+was chosen over headless Chromium's --print-to-pdf: it embeds the CJK font as a real subset font (Chromium
+writes Type 3 glyphs), keeps narrow table columns readable where Chromium squeezed them to one character a
+line, takes similar time (4.8 s against 4.0 s for the bulletin) and makes smaller files, and installs with
+pip plus Debian's pango (0.7 MB) instead of a 290 MB browser on every Airflow worker."""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from jinja2 import pass_context
+from markupsafe import Markup
 
 from econ_monitor.templating import template_environment
 from econ_monitor.wording import LEVEL_LABELS, level_label, num, signed
@@ -47,15 +55,32 @@ def png_data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
+def css_string(value: object) -> Markup:
+    """A quoted CSS string for the print style sheet's page headers. Inside <style> HTML escaping does not
+    apply (the browser reads `&amp;` literally), so every character but letters and digits is written as a
+    CSS escape: no value can close the string or the style element."""
+    text = "".join(ch if ch.isalnum() and ch.isascii() or "\u4e00" <= ch <= "\u9fff" else f"\\{ord(ch):06x}"
+                   for ch in str(value))
+    return Markup(f'"{text}"')
+
+
 _environment = template_environment(Path(__file__).parent / "templates")
 _environment.filters.update(
     num=num, signed=signed, cn_date=cn_date, level_label=level_label, level_colour=level_colour,
-    level_symbol=level_symbol, rule_label=rule_label, png_data_uri=png_data_uri,
+    level_symbol=level_symbol, rule_label=rule_label, png_data_uri=png_data_uri, css_string=css_string,
 )
 _environment.globals.update(
     COLOURS=COLOURS, SYMBOLS=SYMBOLS, LEVEL_LABELS=LEVEL_LABELS, TARGET_TYPE_LABELS=TARGET_TYPE_LABELS,
     FREQUENCY_LABELS=FREQUENCY_LABELS, month_label=month_label,
 )
+
+
+def pdf(html: str) -> bytes:
+    """The report as an A4 PDF. Only data: URLs are read (the charts): rendering never reaches the network
+    or the file system."""
+    from weasyprint import HTML, URLFetcher  # loads pango: only when a PDF is made
+
+    return HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=("data",))).write_pdf()
 
 
 def render(template: str, **context) -> tuple[str, str]:
