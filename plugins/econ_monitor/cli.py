@@ -66,6 +66,9 @@ def _run_delivery(landing: Path, settings, log_path: Path, out: TextIO) -> int:
 
     try:
         local_airflow.configure(settings)
+        # A directory named on the command line is complete: its files are taken at once. The settle
+        # interval (ECON_FILE_SETTLE_SECONDS) protects the scheduled poll from files still being uploaded.
+        os.environ.setdefault("ECON_FILE_SETTLE_SECONDS", "0")
         if settings.link_secret:
             os.environ.setdefault("ECON_LINK_SECRET", settings.link_secret)
         url = warehouse_url(settings)
