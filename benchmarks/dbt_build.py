@@ -36,16 +36,26 @@ def _time_builds(label: str, url: str, landings: list[Path], work: Path) -> None
     with connect(url) as conn:
         for landing in landings:
             ingest_landing(conn, landing, work / "quarantine")
-        raw_rows = sum(conn.execute(f"SELECT count(*) FROM raw.{table}").fetchone()[0]
-                       for table in ("tjj_indicator_report", "department_indicator_report", "chain_report",
-                                     "project_ledger", "issue_ledger", "enterprise_report"))
+        raw_rows = sum(
+            conn.execute(f"SELECT count(*) FROM raw.{table}").fetchone()[0]
+            for table in (
+                "tjj_indicator_report",
+                "department_indicator_report",
+                "chain_report",
+                "project_ledger",
+                "issue_ledger",
+                "enterprise_report",
+            )
+        )
     timings = []
     for _ in range(2):
         started = time.perf_counter()
         build(url)
         timings.append(time.perf_counter() - started)
-    print(f"{label:<34} {len(landings):>3} deliveries {raw_rows:>9,} raw rows   "
-          f"first build {timings[0]:6.1f} s   rebuild {timings[1]:6.1f} s")
+    print(
+        f"{label:<34} {len(landings):>3} deliveries {raw_rows:>9,} raw rows   "
+        f"first build {timings[0]:6.1f} s   rebuild {timings[1]:6.1f} s"
+    )
     stop_embedded()
 
 
@@ -58,7 +68,9 @@ def main() -> None:
         from econ_monitor.demo_data import generate
         from econ_monitor.settings import PROJECT_DIR
 
-        _time_builds("sample delivery (2025-09)", _fresh_warehouse(work, "sample"), [PROJECT_DIR / "demo_data" / "2025-09"], work)
+        _time_builds(
+            "sample delivery (2025-09)", _fresh_warehouse(work, "sample"), [PROJECT_DIR / "demo_data" / "2025-09"], work
+        )
         last_year, last_month = divmod(2024 * 12 + args.months - 1, 12)
         generate((2024, 1), (last_year, last_month + 1), work / "generated")
         months = sorted(path for path in (work / "generated").iterdir() if path.is_dir())

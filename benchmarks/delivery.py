@@ -79,8 +79,10 @@ def direct(url: str, landing: Path) -> dict:
     with timed(figures, "reports"):
         reports.publish_monthly_bulletin()
         reports.publish_weekly_dispatch()
-    print(f"  direct: {loaded['loaded']} files, gate {gate['status']}, {alerts['opened']} warnings opened, "
-          f"{mail['sent']} mails sent")
+    print(
+        f"  direct: {loaded['loaded']} files, gate {gate['status']}, {alerts['opened']} warnings opened, "
+        f"{mail['sent']} mails sent"
+    )
     return figures
 
 
@@ -153,8 +155,13 @@ def on_scheduler(server_url: str, work: Path, landing: Path, smtp_port: int) -> 
     logs = work / "scheduler-logs"
     logs.mkdir()
     processes = [
-        subprocess.Popen([*airflow, command], env=env, stdout=(logs / f"{command}.log").open("w"),
-                         stderr=subprocess.STDOUT, start_new_session=True)
+        subprocess.Popen(
+            [*airflow, command],
+            env=env,
+            stdout=(logs / f"{command}.log").open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         for command in ("api-server", "scheduler", "dag-processor")
     ]
 
@@ -162,7 +169,8 @@ def on_scheduler(server_url: str, work: Path, landing: Path, smtp_port: int) -> 
         with psycopg.connect(meta_url, autocommit=True) as conn:
             return conn.execute(
                 "SELECT run_id, state, queued_at, start_date, end_date FROM dag_run WHERE dag_id = %s ORDER BY id",
-                (dag_id,)).fetchall()
+                (dag_id,),
+            ).fetchall()
 
     def wait(condition, what: str, timeout: float = 900) -> None:
         deadline = time.monotonic() + timeout
@@ -182,18 +190,29 @@ def on_scheduler(server_url: str, work: Path, landing: Path, smtp_port: int) -> 
         first = runs("econ_delivery")[0]
         figures["no-change poll (scheduler)"] = (first[4] - first[2]).total_seconds()
         shutil.copytree(landing, drop, dirs_exist_ok=True)
-        subprocess.run([*airflow, "dags", "trigger", "econ_delivery", "--conf", json.dumps({"landing": str(drop)})],
-                       env=env, check=True, capture_output=True, timeout=300)
-        wait(lambda: len(runs("econ_delivery")) == 2 and runs("econ_delivery")[1][1] in ("success", "failed"),
-             "the delivery run")
+        subprocess.run(
+            [*airflow, "dags", "trigger", "econ_delivery", "--conf", json.dumps({"landing": str(drop)})],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+        wait(
+            lambda: len(runs("econ_delivery")) == 2 and runs("econ_delivery")[1][1] in ("success", "failed"),
+            "the delivery run",
+        )
         delivery = runs("econ_delivery")[1]
-        wait(lambda: all(runs(dag_id) and runs(dag_id)[-1][1] in ("success", "failed") for dag_id in REPORT_DAGS),
-             "the report runs")
+        wait(
+            lambda: all(runs(dag_id) and runs(dag_id)[-1][1] in ("success", "failed") for dag_id in REPORT_DAGS),
+            "the report runs",
+        )
         ends = [delivery[4], *(runs(dag_id)[-1][4] for dag_id in REPORT_DAGS)]
         figures["delivery run (scheduler)"] = (delivery[4] - delivery[2]).total_seconds()
         figures["(b) total"] = (max(ends) - delivery[2]).total_seconds()
-        print(f"  scheduler: econ_delivery {delivery[1]}, "
-              + ", ".join(f"{dag_id} {runs(dag_id)[-1][1]}" for dag_id in REPORT_DAGS))
+        print(
+            f"  scheduler: econ_delivery {delivery[1]}, "
+            + ", ".join(f"{dag_id} {runs(dag_id)[-1][1]}" for dag_id in REPORT_DAGS)
+        )
     finally:
         for process in processes:
             os.killpg(process.pid, signal.SIGTERM)

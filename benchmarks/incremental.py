@@ -51,8 +51,14 @@ def add_month(conn, year: int, month: int, rows: int) -> None:
                       round(((i::bigint * 7919 + %(month)s * 31) %% 600 - 300)::numeric / 10, 1),
                       (%(leaders)s::text[])[1 + i %% 4], %(load_id)s, i + 1
                FROM generate_series(1, %(rows)s) AS i""",
-            {"chains": list(CHAINS), "towns": list(TOWNS), "leaders": list(LEADERS), "month": month,
-             "load_id": load_id, "rows": rows},
+            {
+                "chains": list(CHAINS),
+                "towns": list(TOWNS),
+                "leaders": list(LEADERS),
+                "month": month,
+                "load_id": load_id,
+                "rows": rows,
+            },
         )
 
 
@@ -89,8 +95,10 @@ def main() -> None:
             generating = timed(lambda: [add_month(conn, year, month, args.rows) for year, month in history])
             conn.execute("ANALYZE raw.enterprise_report_rows")
             conn.execute("ANALYZE raw.load_audit")
-        print(f"history: {len(history)} months × {args.rows:,} enterprises = {len(history) * args.rows:,} raw rows "
-              f"written in {generating:.1f} s")
+        print(
+            f"history: {len(history)} months × {args.rows:,} enterprises = {len(history) * args.rows:,} raw rows "
+            f"written in {generating:.1f} s"
+        )
         first = timed(lambda: build(url))
         with connect(url) as conn:
             (mart_rows,) = conn.execute("SELECT count(*) FROM marts.mart_enterprise_monitoring").fetchone()
@@ -108,8 +116,10 @@ def main() -> None:
             seconds = timed(step)
             with connect(url) as conn:
                 (mart_rows,) = conn.execute("SELECT count(*) FROM marts.mart_enterprise_monitoring").fetchone()
-            print(f"new month {year}-{month:02d} ({args.rows:,} rows written in {added:.1f} s), "
-                  f"{label}: {seconds:7.1f} s   {mart_rows:,} mart rows")
+            print(
+                f"new month {year}-{month:02d} ({args.rows:,} rows written in {added:.1f} s), "
+                f"{label}: {seconds:7.1f} s   {mart_rows:,} mart rows"
+            )
 
         alone = timed(lambda: run_dbt(["run", *mart], url))
         print(f"the mart alone, nothing new (incremental): {alone:7.1f} s")

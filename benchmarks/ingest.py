@@ -54,15 +54,67 @@ LABELS = {
     "row-by-row": "    (a) with the bulk path off",
     "pandas": "(c) pandas read_csv + to_sql",
 }
-COLUMN_NAMES = ("credit_code", "enterprise_name", "chain_name", "town", "month_output_wan", "ytd_output_wan",
-                "ytd_growth_pct", "leader_title")
+COLUMN_NAMES = (
+    "credit_code",
+    "enterprise_name",
+    "chain_name",
+    "town",
+    "month_output_wan",
+    "ytd_output_wan",
+    "ytd_growth_pct",
+    "leader_title",
+)
 
-CHAINS = ("绿色食品", "智能产业", "钢结构", "智能家居", "智能家电", "机械装备", "帽饰", "新能源", "新材料",
-          "生物医药", "轨道交通", "纺织服装", "航空航天", "集成电路")
+CHAINS = (
+    "绿色食品",
+    "智能产业",
+    "钢结构",
+    "智能家居",
+    "智能家电",
+    "机械装备",
+    "帽饰",
+    "新能源",
+    "新材料",
+    "生物医药",
+    "轨道交通",
+    "纺织服装",
+    "航空航天",
+    "集成电路",
+)
 FORMS = ("科技", "制造", "实业", "集团", "发展", "股份")
-CITIES = ("青岛", "济南", "烟台", "潍坊", "淄博", "临沂", "济宁", "威海", "日照", "德州", "聊城", "滨州", "菏泽", "枣庄", "泰安", "东营")
-TOWNS = ("胶莱街道", "胶北街道", "胶东街道", "洋河镇", "李哥庄镇", "九龙街道", "阜安街道", "胶西街道", "铺集镇",
-         "三里河街道", "里岔镇", "中云街道", "胶州湾街道")
+CITIES = (
+    "青岛",
+    "济南",
+    "烟台",
+    "潍坊",
+    "淄博",
+    "临沂",
+    "济宁",
+    "威海",
+    "日照",
+    "德州",
+    "聊城",
+    "滨州",
+    "菏泽",
+    "枣庄",
+    "泰安",
+    "东营",
+)
+TOWNS = (
+    "胶莱街道",
+    "胶北街道",
+    "胶东街道",
+    "洋河镇",
+    "李哥庄镇",
+    "九龙街道",
+    "阜安街道",
+    "胶西街道",
+    "铺集镇",
+    "三里河街道",
+    "里岔镇",
+    "中云街道",
+    "胶州湾街道",
+)
 LEADERS = ("分管工业副市长", "分管科技副市长", "分管商贸副市长")
 
 
@@ -117,7 +169,8 @@ def run_ingest(landing: Path, url: str, quarantine: Path, mode: str) -> tuple[fl
     only: earlier children of ours (the embedded server's initdb) cannot inflate the figure."""
     child = subprocess.Popen(
         [sys.executable, __file__, "--ingest-child", str(landing), url, str(quarantine), mode],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     output = child.stdout.read()
     child.stdout.close()
@@ -126,7 +179,7 @@ def run_ingest(landing: Path, url: str, quarantine: Path, mode: str) -> tuple[fl
     if child.returncode != 0:
         raise SystemExit(f"the ingest child failed (exit {child.returncode})")
     report = json.loads(output.strip().splitlines()[-1])
-    (status_, rows, detail), = report["results"]
+    ((status_, rows, detail),) = report["results"]
     if status_ != "loaded":
         raise SystemExit(f"the platform did not load the file: {status_} {detail}")
     # ru_maxrss is in KiB on Linux. CPU time includes the child's start-up (imports), a fraction of a second.
@@ -149,10 +202,9 @@ def timed_copy(conn, statement: str, path: Path) -> tuple[float, int]:
     """(seconds, rows) of one COPY … FROM STDIN streaming the file's bytes in 1 MiB blocks, in one transaction."""
     started = time.perf_counter()
     with conn.transaction(), conn.cursor() as cur:
-        with cur.copy(statement) as copy:
-            with path.open("rb") as handle:
-                while block := handle.read(1 << 20):
-                    copy.write(block)
+        with cur.copy(statement) as copy, path.open("rb") as handle:
+            while block := handle.read(1 << 20):
+                copy.write(block)
         rows = cur.rowcount
     return time.perf_counter() - started, rows
 
@@ -209,13 +261,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows in the generated file (default 1,000,000)")
     parser.add_argument("--seed", type=int, default=20250930, help="seed of the generated rows")
-    parser.add_argument("--floor", action="store_true",
-                        help="also time COPY of the ingest's own, pre-formatted rows into a copy of raw.enterprise_report_rows")
-    parser.add_argument("--row-by-row", action="store_true",
-                        help="also time the ingest with the bulk path off (a file that needs converting)")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also time COPY of the ingest's own, pre-formatted rows into a copy of raw.enterprise_report_rows",
+    )
+    parser.add_argument(
+        "--row-by-row",
+        action="store_true",
+        help="also time the ingest with the bulk path off (a file that needs converting)",
+    )
     parser.add_argument("--skip-pandas", action="store_true", help="leave out (c), the slowest")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (and its database files)")
-    parser.add_argument("--ingest-child", nargs=4, metavar=("LANDING", "URL", "QUARANTINE", "MODE"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--ingest-child", nargs=4, metavar=("LANDING", "URL", "QUARANTINE", "MODE"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.ingest_child:
         ingest_child(*args.ingest_child)
@@ -251,8 +311,11 @@ def run(args: argparse.Namespace, work: Path) -> None:
     started = time.perf_counter()
     generate(path, args.rows, args.seed)
     size = path.stat().st_size
-    print(f"file: {path.relative_to(work)}  {args.rows:,} rows  {size / 2**20:.1f} MiB GBK  "
-          f"(seed {args.seed}, written in {time.perf_counter() - started:.1f} s)", flush=True)
+    print(
+        f"file: {path.relative_to(work)}  {args.rows:,} rows  {size / 2**20:.1f} MiB GBK  "
+        f"(seed {args.seed}, written in {time.perf_counter() - started:.1f} s)",
+        flush=True,
+    )
 
     url = prepare_warehouse()
     import psycopg
@@ -267,8 +330,11 @@ def run(args: argparse.Namespace, work: Path) -> None:
     seconds, rows, peak, cpu, method = run_ingest(landing, url, work / "local" / "quarantine", "platform")
     ingest_rate = rows / seconds
     loaded = count_rows(url, "raw.enterprise_report")
-    print(f"{LABELS['ingest']:<38} {seconds:7.2f} s  {ingest_rate:>9,.0f} rows/s  peak RSS {peak:,.0f} MiB, "
-          f"CPU {cpu:.1f} s  ({loaded:,} rows in raw.enterprise_report, {method})", flush=True)
+    print(
+        f"{LABELS['ingest']:<38} {seconds:7.2f} s  {ingest_rate:>9,.0f} rows/s  peak RSS {peak:,.0f} MiB, "
+        f"CPU {cpu:.1f} s  ({loaded:,} rows in raw.enterprise_report, {method})",
+        flush=True,
+    )
 
     if args.floor:
         seconds, rows = run_floor(url, work)
@@ -278,15 +344,20 @@ def run(args: argparse.Namespace, work: Path) -> None:
         with psycopg.connect(url, autocommit=True) as conn:  # the same bytes again would be a duplicate
             conn.execute("TRUNCATE raw.load_audit, raw.enterprise_report_rows")
         seconds, rows, row_peak, _, method = run_ingest(landing, url, work / "local" / "quarantine", "row-by-row")
-        print(f"{LABELS['row-by-row']:<38} {seconds:7.2f} s  {rows / seconds:>9,.0f} rows/s  "
-              f"peak RSS {row_peak:,.0f} MiB  ({method})", flush=True)
+        print(
+            f"{LABELS['row-by-row']:<38} {seconds:7.2f} s  {rows / seconds:>9,.0f} rows/s  "
+            f"peak RSS {row_peak:,.0f} MiB  ({method})",
+            flush=True,
+        )
 
     if not args.skip_pandas:
         seconds, rows = run_pandas(url, path)
         print(f"{LABELS['pandas']:<38} {seconds:7.2f} s  {rows / seconds:>9,.0f} rows/s", flush=True)
 
-    print(f"ingest / COPY: {ingest_rate / copy_rate:.2f} (target >= 0.50); "
-          f"ingest peak memory: {peak:,.0f} MiB (target < 1024 MiB)")
+    print(
+        f"ingest / COPY: {ingest_rate / copy_rate:.2f} (target >= 0.50); "
+        f"ingest peak memory: {peak:,.0f} MiB (target < 1024 MiB)"
+    )
 
 
 if __name__ == "__main__":

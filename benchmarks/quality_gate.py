@@ -47,8 +47,10 @@ def _gate(label: str, rows: int) -> None:
     with connect() as conn:
         outcome = run_gate(conn, f"benchmark-{label}")
     seconds = time.perf_counter() - started
-    print(f"{label:<28} {rows:>10,} enterprise rows   gate {seconds:6.1f} s   "
-          f"{outcome.checked} checks, {len(outcome.failures)} failed")
+    print(
+        f"{label:<28} {rows:>10,} enterprise rows   gate {seconds:6.1f} s   "
+        f"{outcome.checked} checks, {len(outcome.failures)} failed"
+    )
 
 
 def run(rows: int, work: Path) -> None:

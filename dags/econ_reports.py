@@ -19,7 +19,6 @@ from airflow.sdk import Asset, dag, task
 from econ_monitor.assets import MONTHLY_STATISTICS_URI, WEEKLY_LEDGER_URI
 from econ_monitor.callbacks import mail_data_team_on_failure
 
-
 DEFAULT_ARGS = {
     "owner": "data-team",
     "on_failure_callback": mail_data_team_on_failure,

@@ -13,11 +13,12 @@ import secrets
 import sys
 from pathlib import Path
 
-from econ_monitor.schema import migrate
-from econ_monitor.warehouse import connect, warehouse_url
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from sqlalchemy.engine import URL
+
+from econ_monitor.schema import migrate
+from econ_monitor.warehouse import connect, warehouse_url
 
 
 def main(password_file: Path) -> str:
@@ -34,9 +35,13 @@ def main(password_file: Path) -> str:
     host = str(params.get("host") or "localhost")
     socket_dir = host.startswith("/")
     return URL.create(
-        "postgresql+psycopg2", username="bi_reader", password=password,
-        host=None if socket_dir else host, port=None if socket_dir or not params.get("port") else int(params["port"]),
-        database=str(params.get("dbname")), query={"host": host} if socket_dir else {},
+        "postgresql+psycopg2",
+        username="bi_reader",
+        password=password,
+        host=None if socket_dir else host,
+        port=None if socket_dir or not params.get("port") else int(params["port"]),
+        database=str(params.get("dbname")),
+        query={"host": host} if socket_dir else {},
     ).render_as_string(hide_password=False)
 
 

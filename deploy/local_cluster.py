@@ -107,9 +107,15 @@ def _sqlalchemy_url(libpq_url: str, database: str, driver: str = "postgresql+psy
     params = conninfo_to_dict(libpq_url)
     host = str(params.get("host") or "localhost")
     query = {"host": host} if host.startswith("/") else {}
-    url = URL.create(driver, username=params.get("user"), password=params.get("password") or None,
-                     host=None if query else host, port=int(params["port"]) if params.get("port") and not query else None,
-                     database=database, query=query)
+    url = URL.create(
+        driver,
+        username=params.get("user"),
+        password=params.get("password") or None,
+        host=None if query else host,
+        port=int(params["port"]) if params.get("port") and not query else None,
+        database=database,
+        query=query,
+    )
     return url.render_as_string(hide_password=False)
 
 
@@ -190,17 +196,31 @@ def _environment(state: Path) -> tuple[dict[str, str], dict]:
         "ECON_LINK_BASE_URL": caller.get("ECON_LINK_BASE_URL") or f"http://127.0.0.1:{ports['api']}/econ-monitor",
     }
     shared = read_env_file(AIRFLOW_ENV_FILE)
-    explicit = {k: v for k, v in caller.items() if k in shared or k.startswith(("AIRFLOW__", "ECON_SMTP_", "ECON_DELIVERY_"))}
+    explicit = {
+        k: v for k, v in caller.items() if k in shared or k.startswith(("AIRFLOW__", "ECON_SMTP_", "ECON_DELIVERY_"))
+    }
     env = {**caller, **topology, **shared, **explicit}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_DIR / "plugins"), caller.get("PYTHONPATH")]))
-    return env, {"ports": ports, "started_embedded": started_embedded, "landing": str(landing),
-                 "warehouse": warehouse, "redis_password": redis_auth}
+    return env, {
+        "ports": ports,
+        "started_embedded": started_embedded,
+        "landing": str(landing),
+        "warehouse": warehouse,
+        "redis_password": redis_auth,
+    }
 
 
 def _spawn(name: str, command: list[str], env: dict[str, str], logs: Path, cwd: Path | None = None) -> int:
     # Its own process group: `down` (or a test killing "a worker") ends the component and what it forked.
-    process = subprocess.Popen(command, env=env, cwd=cwd, stdout=(logs / f"{name}.log").open("ab"),
-                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        command,
+        env=env,
+        cwd=cwd,
+        stdout=(logs / f"{name}.log").open("ab"),
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     return process.pid
 
 
@@ -240,14 +260,22 @@ def up() -> dict:
     redis_conf.touch(mode=0o600)
     redis_conf.write_text(
         f"port {info['ports']['redis']}\nbind 127.0.0.1\nrequirepass {info['redis_password']}\n"
-        f"dir {state}\nsave \"\"\nappendonly no\n", encoding="utf-8")
+        f'dir {state}\nsave ""\nappendonly no\n',
+        encoding="utf-8",
+    )
     pids = {"redis": _spawn("redis", [redis_server, str(redis_conf)], env, logs)}
     info.pop("redis_password")
     cluster = {"pids": pids, **info}
     (state / "cluster.json").write_text(json.dumps(cluster, indent=2), encoding="utf-8")
     try:
-        subprocess.run([*AIRFLOW, "db", "migrate"], env=env, check=True, stdout=(logs / "db-migrate.log").open("ab"),
-                       stderr=subprocess.STDOUT, timeout=600)
+        subprocess.run(
+            [*AIRFLOW, "db", "migrate"],
+            env=env,
+            check=True,
+            stdout=(logs / "db-migrate.log").open("ab"),
+            stderr=subprocess.STDOUT,
+            timeout=600,
+        )
         # The API server first: the workers' tasks report to it from their first second.
         pids["api-server"] = _spawn("api-server", [*AIRFLOW, "api-server"], env, logs)
         api = f"http://127.0.0.1:{info['ports']['api']}"
@@ -255,11 +283,18 @@ def up() -> dict:
         for component in ("scheduler", "dag-processor", "triggerer"):
             pids[component] = _spawn(component, [*AIRFLOW, component], env, logs)
         for worker in WORKERS:
-            worker_env = {**env, "ECON_CLUSTER_HOSTNAME": worker,
-                          "AIRFLOW__CORE__HOSTNAME_CALLABLE": "local_cluster.worker_hostname",
-                          "PYTHONPATH": os.pathsep.join([str(PROJECT_DIR / "deploy"), env["PYTHONPATH"]])}
-            pids[worker] = _spawn(worker, [*AIRFLOW, "celery", "worker", "--celery-hostname", f"{worker}@%h",
-                                           "--skip-serve-logs"], worker_env, logs)
+            worker_env = {
+                **env,
+                "ECON_CLUSTER_HOSTNAME": worker,
+                "AIRFLOW__CORE__HOSTNAME_CALLABLE": "local_cluster.worker_hostname",
+                "PYTHONPATH": os.pathsep.join([str(PROJECT_DIR / "deploy"), env["PYTHONPATH"]]),
+            }
+            pids[worker] = _spawn(
+                worker,
+                [*AIRFLOW, "celery", "worker", "--celery-hostname", f"{worker}@%h", "--skip-serve-logs"],
+                worker_env,
+                logs,
+            )
         (state / "cluster.json").write_text(json.dumps(cluster, indent=2), encoding="utf-8")
         for worker in WORKERS:
             log = logs / f"{worker}.log"
@@ -334,8 +369,10 @@ def main(argv: list[str]) -> int:
     command = argv[1] if len(argv) > 1 else ""
     if command == "up":
         cluster = up()
-        print(f"up: api {cluster['api_url']} (user admin, password in {state_dir() / 'secrets.env'}), "
-              f"landing {cluster['landing']}, logs {state_dir() / 'logs'}")
+        print(
+            f"up: api {cluster['api_url']} (user admin, password in {state_dir() / 'secrets.env'}), "
+            f"landing {cluster['landing']}, logs {state_dir() / 'logs'}"
+        )
         return 0
     if command == "down":
         down()

@@ -115,7 +115,9 @@ class Mailbox:
         self.controller = None
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append(email.message_from_bytes(envelope.original_content or envelope.content, policy=policy.default))
+        self.messages.append(
+            email.message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+        )
         return "250 OK"
 
     def start(self) -> None:

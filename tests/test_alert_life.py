@@ -59,8 +59,11 @@ def _deliver(conn, url: str, tmp_path: Path, name: str, changes: dict[str, float
 
 
 def _events(conn, key: str) -> list[tuple]:
-    return rows(conn, "SELECT event_type, level, episode FROM monitor.alert_events WHERE alert_key = %s ORDER BY event_id",
-                (key,))
+    return rows(
+        conn,
+        "SELECT event_type, level, episode FROM monitor.alert_events WHERE alert_key = %s ORDER BY event_id",
+        (key,),
+    )
 
 
 def _mentions(message, name: str) -> bool:
@@ -80,7 +83,14 @@ def test_improve_then_worsen_is_mailed_again(sample_loaded, warehouse, mailbox, 
     assert len(mails) == 3 and "红色1项" in mails[-1]["Subject"]
     assert "实际 6.4%，目标 9%，差 -2.6 个百分点" in Mailbox.text(mails[-1])
     assert [e for e, _, _ in _events(sample_loaded, INDUSTRY_VA)] == [
-        "opened", "notified", "worsened", "notified", "improved", "worsened", "notified"]
+        "opened",
+        "notified",
+        "worsened",
+        "notified",
+        "improved",
+        "worsened",
+        "notified",
+    ]
     # A re-run queues nothing twice.
     assert _run()["digests_queued"] == 0 and len(mailbox.to(INDUSTRY)) == 3
 
@@ -99,33 +109,48 @@ def test_recovery_then_new_episode_and_escalation_once_per_episode(sample_loaded
     sent_before = len(mailbox.messages)
     recovered = _deliver(conn, warehouse, tmp_path, "green", {"数字经济核心产业增加值": 15.5})
     assert recovered["resolved"] == 1 and len(mailbox.messages) == sent_before  # closing by data is not mailed
-    assert rows(conn, "SELECT status, closed_by FROM monitor.alerts WHERE alert_key = %s", (DIGITAL,)) == [("closed", "data")]
+    assert rows(conn, "SELECT status, closed_by FROM monitor.alerts WHERE alert_key = %s", (DIGITAL,)) == [
+        ("closed", "data")
+    ]
 
     tech_mails = len(mailbox.to(TECH))
     reopened = _deliver(conn, warehouse, tmp_path, "red-again", {"数字经济核心产业增加值": 1.0})
     assert reopened["reopened"] == 1 and reopened["escalations_queued"] == 0  # its leader is told first
     assert len(mailbox.to(TECH)) == tech_mails + 1 and _mentions(mailbox.to(TECH)[-1], "数字经济核心产业增加值")
-    (alert,) = rows(conn, """SELECT episode, status, escalated_at IS NULL, claimed_by FROM monitor.alerts
-                             WHERE alert_key = %s""", (DIGITAL,))
+    (alert,) = rows(
+        conn,
+        """SELECT episode, status, escalated_at IS NULL, claimed_by FROM monitor.alerts
+                             WHERE alert_key = %s""",
+        (DIGITAL,),
+    )
     assert alert == (2, "open", True, None)
 
     # The second episode escalates once, counted from its own first mail, and only this warning.
-    conn.execute("UPDATE monitor.alerts SET episode_notified_at = episode_notified_at - interval '4 days' WHERE alert_key = %s",
-                 (DIGITAL,))
+    conn.execute(
+        "UPDATE monitor.alerts SET episode_notified_at = episode_notified_at - interval '4 days' WHERE alert_key = %s",
+        (DIGITAL,),
+    )
     second = _run()
     assert second["escalations_queued"] == 1
     escalation = [m for m in mailbox.to(EXEC) if "督办" in m["Subject"]][-1]
     assert "1项红色预警" in escalation["Subject"] and _mentions(escalation, "数字经济核心产业增加值")
     assert _run()["escalations_queued"] == 0
     assert [(e, ep) for e, _, ep in _events(conn, DIGITAL) if e in ("opened", "reopened", "escalated")] == [
-        ("opened", 1), ("escalated", 1), ("reopened", 2), ("escalated", 2)]
+        ("opened", 1),
+        ("escalated", 1),
+        ("reopened", 2),
+        ("escalated", 2),
+    ]
 
 
 def test_a_leaders_close_holds_until_worse(sample_loaded, warehouse, mailbox, tmp_path, capsys):
     conn = sample_loaded
     _run()
     assert cli(["alerts", "claim", INDUSTRY_VA, "--leader", "L03", "--actor", "王副市长", "--note", "工信局牵头"]) == 0
-    assert cli(["alerts", "feedback", INDUSTRY_VA, "--leader", "L03", "--actor", "王副市长", "--note", "三家企业技改投产"]) == 0
+    assert (
+        cli(["alerts", "feedback", INDUSTRY_VA, "--leader", "L03", "--actor", "王副市长", "--note", "三家企业技改投产"])
+        == 0
+    )
     assert cli(["alerts", "close", INDUSTRY_VA, "--leader", "L03", "--actor", "王副市长", "--note", "已专题调度"]) == 0
     # Feedback needs a claimed warning; another leader cannot act on it.
     assert cli(["alerts", "feedback", INDUSTRY_VA, "--leader", "L03", "--note", "x"]) == 2
@@ -140,25 +165,53 @@ def test_a_leaders_close_holds_until_worse(sample_loaded, warehouse, mailbox, tm
     assert worse["reopened"] == 1 and len(mailbox.to(INDUSTRY)) == mails + 1
     assert "规模以上工业增加值" in Mailbox.text(mailbox.to(INDUSTRY)[-1])
     assert rows(conn, "SELECT status, episode, level FROM monitor.alerts WHERE alert_key = %s", (INDUSTRY_VA,)) == [
-        ("open", 2, "red")]
+        ("open", 2, "red")
+    ]
 
     capsys.readouterr()
     assert cli(["alerts", "show", INDUSTRY_VA]) == 0
     shown = capsys.readouterr().out
-    for expected in ("claimed", "王副市长：工信局牵头", "feedback", "三家企业技改投产", "closed", "已专题调度",
-                     "reopened", "实际 6.5%，目标 9%，差 -2.5 个百分点"):
+    for expected in (
+        "claimed",
+        "王副市长：工信局牵头",
+        "feedback",
+        "三家企业技改投产",
+        "closed",
+        "已专题调度",
+        "reopened",
+        "实际 6.5%，目标 9%，差 -2.5 个百分点",
+    ):
         assert expected in shown, (expected, shown)
-    assert rows(conn, """SELECT event_type, actor, note FROM monitor.alert_events
-                         WHERE alert_key = %s AND note IS NOT NULL ORDER BY event_id""", (INDUSTRY_VA,)) == [
-        ("claimed", "王副市长", "工信局牵头"), ("feedback", "王副市长", "三家企业技改投产"), ("closed", "王副市长", "已专题调度")]
+    assert rows(
+        conn,
+        """SELECT event_type, actor, note FROM monitor.alert_events
+                         WHERE alert_key = %s AND note IS NOT NULL ORDER BY event_id""",
+        (INDUSTRY_VA,),
+    ) == [
+        ("claimed", "王副市长", "工信局牵头"),
+        ("feedback", "王副市长", "三家企业技改投产"),
+        ("closed", "王副市长", "已专题调度"),
+    ]
 
 
 def test_the_next_years_data_close_last_years_warnings_without_mail(sample_loaded, warehouse, mailbox, tmp_path):
     conn = sample_loaded
     _run()
-    open_2025 = {k for (k,) in rows(conn, """SELECT alert_key FROM monitor.alerts WHERE status <> 'closed'
-                                             AND entity_type = 'indicator' AND year = 2025 AND domain = 'indicators/tjj'""")}
-    carried = {k for (k,) in rows(conn, "SELECT alert_key FROM monitor.alerts WHERE status <> 'closed' AND entity_type IN ('project', 'issue', 'enterprise')")}
+    open_2025 = {
+        k
+        for (k,) in rows(
+            conn,
+            """SELECT alert_key FROM monitor.alerts WHERE status <> 'closed'
+                                             AND entity_type = 'indicator' AND year = 2025 AND domain = 'indicators/tjj'""",
+        )
+    }
+    carried = {
+        k
+        for (k,) in rows(
+            conn,
+            "SELECT alert_key FROM monitor.alerts WHERE status <> 'closed' AND entity_type IN ('project', 'issue', 'enterprise')",
+        )
+    }
     assert INDUSTRY_VA in open_2025 and carried
 
     # 统计局's 1-2月 report of 2026, judged against 2026 targets (here the 2025 ones, delivered again).
@@ -180,9 +233,13 @@ def test_the_next_years_data_close_last_years_warnings_without_mail(sample_loade
     # The new mails are about 2026 only: nothing says a 2025 warning recovered.
     new_mails = mailbox.messages[before:]
     assert new_mails and all("2025年1-9月" not in Mailbox.text(m) for m in new_mails)
-    assert rows(conn, "SELECT level FROM monitor.alerts WHERE alert_key = 'indicator_off_target:industrial_va:2026'") == [("yellow",)]
+    assert rows(
+        conn, "SELECT level FROM monitor.alerts WHERE alert_key = 'indicator_off_target:industrial_va:2026'"
+    ) == [("yellow",)]
     # A year that ended stays closed on the next run.
-    assert _run()["reopened"] == 0 and rows(conn, "SELECT status FROM monitor.alerts WHERE alert_key = %s", (INDUSTRY_VA,)) == [("closed",)]
+    assert _run()["reopened"] == 0 and rows(
+        conn, "SELECT status FROM monitor.alerts WHERE alert_key = %s", (INDUSTRY_VA,)
+    ) == [("closed",)]
     from econ_monitor.reports.weekly import weekly_dispatch
 
     assert not {r["alert_key"] for r in weekly_dispatch(conn).data["resolved_by_data"]} & ended
@@ -199,7 +256,9 @@ def test_every_figure_in_a_digest_is_the_marts(sample_loaded, mailbox):
            WHERE m.level IN ('yellow', 'red')
            ORDER BY m.rule_code, (m.measure_value = round(m.measure_value, -1)) DESC, m.alert_key"""
     ).fetchall()
-    columns = [c.name for c in conn.execute("SELECT * FROM marts.mart_current_warnings LIMIT 0").description] + ["email"]
+    columns = [c.name for c in conn.execute("SELECT * FROM marts.mart_current_warnings LIMIT 0").description] + [
+        "email"
+    ]
     covered = set()
     for values in mart:
         row = dict(zip(columns, values))
@@ -207,16 +266,31 @@ def test_every_figure_in_a_digest_is_the_marts(sample_loaded, mailbox):
         body = "".join(Mailbox.text(m) for m in mailbox.to(row["email"]))
         assert line in body, (row["alert_key"], line)
         assert gap is None or gap in body, (row["alert_key"], gap)
-        for figure in ("measure_value", "target_value", "gap_to_time_progress", "gap_to_target", "pace_needed_per_month"):
+        for figure in (
+            "measure_value",
+            "target_value",
+            "gap_to_time_progress",
+            "gap_to_target",
+            "pace_needed_per_month",
+        ):
             if row[figure] is not None and row["measure_unit"] != "天":
                 assert num(row[figure]) in body, (row["alert_key"], figure)
         if row["measure_unit"] == "天":  # day counts are whole numbers and print as such
             assert f" {int(row['measure_value'])} 天" in line
-        assert rows(conn, "SELECT measure_value, target_value, target_source FROM monitor.alerts WHERE alert_key = %s",
-                    (row["alert_key"],)) == [(row["measure_value"], row["target_value"], row["target_source"])]
+        assert rows(
+            conn,
+            "SELECT measure_value, target_value, target_source FROM monitor.alerts WHERE alert_key = %s",
+            (row["alert_key"],),
+        ) == [(row["measure_value"], row["target_value"], row["target_source"])]
         covered.add(row["rule_code"])
-    assert covered >= {"indicator_off_target", "chain_output_behind", "project_count_behind", "project_overdue_start",
-                       "issue_overdue", "enterprise_decline"}, covered
+    assert covered >= {
+        "indicator_off_target",
+        "chain_output_behind",
+        "project_count_behind",
+        "project_overdue_start",
+        "issue_overdue",
+        "enterprise_decline",
+    }, covered
 
 
 def test_open_warnings_get_fresh_links_before_the_mailed_ones_expire(sample_loaded, mailbox):
@@ -231,18 +305,25 @@ def test_open_warnings_get_fresh_links_before_the_mailed_ones_expire(sample_load
     conn = sample_loaded
     _run()
     assert cli(["alerts", "close", DIGITAL, "--leader", "L05"]) == 0
-    conn.execute("UPDATE monitor.alerts SET links_sent_at = links_sent_at - interval '12 days 1 hour' WHERE leader_code = 'L05'")
+    conn.execute(
+        "UPDATE monitor.alerts SET links_sent_at = links_sent_at - interval '12 days 1 hour' WHERE leader_code = 'L05'"
+    )
     outcome = _run()
     assert outcome["reminders_queued"] == 1 and outcome["digests_queued"] == 0
     (reminder,) = [m for m in mailbox.to(TECH) if "链接更新" in m["Subject"]]
     body = Mailbox.text(reminder)
-    still_open = {k for (k,) in rows(conn, "SELECT alert_key FROM monitor.alerts WHERE leader_code = 'L05' AND status <> 'closed'")}
+    still_open = {
+        k
+        for (k,) in rows(conn, "SELECT alert_key FROM monitor.alerts WHERE leader_code = 'L05' AND status <> 'closed'")
+    }
     settings = load_settings()
     tokens = [parse_qs(urlparse(url).query)["token"][0] for url in re.findall(r"领任务：(\S+)", body)]
     linked = {verify(settings.link_secret, token, settings.link_ttl_days * 86400).alert_key for token in tokens}
     assert linked == still_open and DIGITAL not in linked and "数字经济核心产业增加值" not in body
     assert _run()["reminders_queued"] == 0
-    assert rows(conn, "SELECT count(*) FROM monitor.alert_events WHERE event_type = 'links_renewed'") == [(len(still_open),)]
+    assert rows(conn, "SELECT count(*) FROM monitor.alert_events WHERE event_type = 'links_renewed'") == [
+        (len(still_open),)
+    ]
 
 
 def test_migration_keeps_project_warnings_and_their_history_under_the_yearless_key(server_url):
@@ -277,10 +358,15 @@ def test_migration_keeps_project_warnings_and_their_history_under_the_yearless_k
         conn.execute("""INSERT INTO monitor.alert_events (alert_key, event_type, level)
                         VALUES ('project_stale:P1:2025', 'opened', 'red'), ('indicator_off_target:gdp:2025', 'opened', 'yellow')""")
         command.upgrade(config, "head")
-        assert rows(conn, "SELECT alert_key, episode, measure_unit, deviation_pp FROM monitor.alerts ORDER BY alert_key") == [
-            ("indicator_off_target:gdp:2025", 1, "%", Decimal("-0.2")), ("project_stale:P1", 1, "天", None)]
+        assert rows(
+            conn, "SELECT alert_key, episode, measure_unit, deviation_pp FROM monitor.alerts ORDER BY alert_key"
+        ) == [("indicator_off_target:gdp:2025", 1, "%", Decimal("-0.2")), ("project_stale:P1", 1, "天", None)]
         assert rows(conn, "SELECT alert_key FROM monitor.alert_events ORDER BY alert_key") == [
-            ("indicator_off_target:gdp:2025",), ("project_stale:P1",)]
+            ("indicator_off_target:gdp:2025",),
+            ("project_stale:P1",),
+        ]
         command.downgrade(config, "0002")
-        assert rows(conn, "SELECT a.alert_key, a.details->>'deviation_pp' FROM monitor.alerts AS a JOIN monitor.alert_events USING (alert_key) ORDER BY 1") == [
-            ("indicator_off_target:gdp:2025", "-0.2"), ("project_stale:P1:2025", None)]
+        assert rows(
+            conn,
+            "SELECT a.alert_key, a.details->>'deviation_pp' FROM monitor.alerts AS a JOIN monitor.alert_events USING (alert_key) ORDER BY 1",
+        ) == [("indicator_off_target:gdp:2025", "-0.2"), ("project_stale:P1:2025", None)]

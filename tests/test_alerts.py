@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import openpyxl
@@ -110,15 +109,29 @@ def test_a_warning_whose_data_recovers_closes_itself(sample_loaded, warehouse, m
     load_and_build(sample_loaded, warehouse, _corrected_main_report(tmp_path, {"数字经济核心产业增加值": 15.5}))
     outcome = _run_alerts_and_mail()
     assert outcome["resolved"] == 1 and outcome["sent"] == 0
-    (alert,) = rows(sample_loaded, "SELECT status, closed_by FROM monitor.alerts WHERE alert_key = 'indicator_off_target:digital_core_va:2025'")
+    (alert,) = rows(
+        sample_loaded,
+        "SELECT status, closed_by FROM monitor.alerts WHERE alert_key = 'indicator_off_target:digital_core_va:2025'",
+    )
     assert alert == ("closed", "data")
-    events = [e for (e,) in rows(sample_loaded, "SELECT event_type FROM monitor.alert_events WHERE alert_key = 'indicator_off_target:digital_core_va:2025' ORDER BY event_id")]
+    events = [
+        e
+        for (e,) in rows(
+            sample_loaded,
+            "SELECT event_type FROM monitor.alert_events WHERE alert_key = 'indicator_off_target:digital_core_va:2025' ORDER BY event_id",
+        )
+    ]
     assert events == ["opened", "notified", "resolved_by_data"]
 
 
 def test_unclaimed_red_warnings_escalate_to_the_next_leader(sample_loaded, mailbox, conn):
     _run_alerts_and_mail()
-    red_of_l03 = [k for (k,) in rows(conn, "SELECT alert_key FROM monitor.alerts WHERE leader_code = 'L03' AND level = 'red' ORDER BY alert_key")]
+    red_of_l03 = [
+        k
+        for (k,) in rows(
+            conn, "SELECT alert_key FROM monitor.alerts WHERE leader_code = 'L03' AND level = 'red' ORDER BY alert_key"
+        )
+    ]
     claimed = red_of_l03[0]
     state.claim(conn, claimed, "L03", actor="分管工业副市长")
     # Three days pass without the others being claimed.
@@ -127,7 +140,12 @@ def test_unclaimed_red_warnings_escalate_to_the_next_leader(sample_loaded, mailb
     assert outcome["escalations_queued"] >= 1
     escalation = [m for m in mailbox.to("exec-vice-mayor@jiaozhou.example") if "督办" in m["Subject"]]
     assert len(escalation) == 1
-    escalated = {k for (k,) in rows(conn, "SELECT alert_key FROM monitor.alerts WHERE escalated_at IS NOT NULL AND leader_code = 'L03'")}
+    escalated = {
+        k
+        for (k,) in rows(
+            conn, "SELECT alert_key FROM monitor.alerts WHERE escalated_at IS NOT NULL AND leader_code = 'L03'"
+        )
+    }
     assert escalated == set(red_of_l03) - {claimed}
     assert _run_alerts_and_mail()["escalations_queued"] == 0
 
@@ -160,7 +178,11 @@ def test_a_project_that_leaves_the_ledger_has_its_warnings_closed(sample_loaded,
     load_and_build(sample_loaded, warehouse, landing)
     outcome = _run_alerts_and_mail()
     assert key in [k for (k,) in rows(sample_loaded, "SELECT alert_key FROM monitor.alerts WHERE status = 'closed'")]
-    (reason,) = rows(sample_loaded, "SELECT details->>'reason' FROM monitor.alert_events WHERE alert_key = %s AND event_type = 'resolved_by_data'", (key,))[0]
+    (reason,) = rows(
+        sample_loaded,
+        "SELECT details->>'reason' FROM monitor.alert_events WHERE alert_key = %s AND event_type = 'resolved_by_data'",
+        (key,),
+    )[0]
     assert "no longer in the newest ledger" in reason
     # every other project stays as it was
     assert outcome["resolved"] == 1

@@ -42,9 +42,17 @@ def test_a_june_delivery_after_september_rebuilds_june_and_mails_nothing(conn, w
     alerts_before = rows(conn, "SELECT alert_key, level, period_label FROM monitor.alerts ORDER BY alert_key")
 
     load_and_build(conn, warehouse, _june_delivery(tmp_path / "june"))
-    june = dict(rows(conn, "SELECT indicator_code, warning_level FROM marts.mart_indicator_monitoring WHERE year = 2025 AND period_month = 6"))
+    june = dict(
+        rows(
+            conn,
+            "SELECT indicator_code, warning_level FROM marts.mart_indicator_monitoring WHERE year = 2025 AND period_month = 6",
+        )
+    )
     assert june["foreign_trade"] == "yellow" and june["cross_border_ecommerce"] in ("green", "yellow", "red")
-    assert rows(conn, "SELECT warning_level FROM marts.mart_indicator_monitoring WHERE indicator_code = 'foreign_trade' AND period_month = 9") == [("red",)]
+    assert rows(
+        conn,
+        "SELECT warning_level FROM marts.mart_indicator_monitoring WHERE indicator_code = 'foreign_trade' AND period_month = 9",
+    ) == [("red",)]
 
     outcome = pipeline.raise_alerts()
     assert (outcome["opened"], outcome["worsened"], outcome["resolved"], outcome["digests_queued"]) == (0, 0, 0, 0)

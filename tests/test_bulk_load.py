@@ -35,7 +35,9 @@ def enterprise_lines(count: int = ROWS) -> list[str]:
         growth = rng.choice(["-42.6", "9.9", "/", "-", "1.0"])
         leader = rng.choice(["分管工业副市长", "", "—", "分管科技副市长"])
         town = rng.choice(["胶莱街道", "李哥庄镇", "", "/"])
-        lines.append(f"91370281MA{number:08d},青岛 智能家电制造有限公司{number},智能家电,{town},{month},7284.6,{growth},{leader}")
+        lines.append(
+            f"91370281MA{number:08d},青岛 智能家电制造有限公司{number},智能家电,{town},{month},7284.6,{growth},{leader}"
+        )
     return lines
 
 
@@ -83,7 +85,10 @@ ODD_ROWS = {
     "a row without its key": (",青岛某某,智能家电,胶莱街道,1.0,2.0,3.0,", "quarantined"),
     "text in a number column": ("91370281MA99999999,青岛某某,智能家电,胶莱街道,abc,2.0,3.0,", "quarantined"),
     "scientific notation": ("91370281MA99999999,青岛某某,智能家电,胶莱街道,1.5E+03,2.0,3.0,", "quarantined"),
-    "a number without digits after the point": ("91370281MA99999999,青岛某某,智能家电,胶莱街道,5.,2.0,3.0,", "quarantined"),
+    "a number without digits after the point": (
+        "91370281MA99999999,青岛某某,智能家电,胶莱街道,5.,2.0,3.0,",
+        "quarantined",
+    ),
 }
 
 
@@ -94,7 +99,12 @@ def test_anything_unusual_loads_row_by_row_with_the_same_outcome(conn, tmp_path,
     lines.insert(ODD_ROW_AT, odd_row)
     write_delivery(tmp_path, lines)
     (first, first_rows), (reference, reference_rows) = load_both_ways(conn, tmp_path, monkeypatch)
-    assert (first.status, first.method, first.reason, first.rows) == (reference.status, reference.method, reference.reason, reference.rows)
+    assert (first.status, first.method, first.reason, first.rows) == (
+        reference.status,
+        reference.method,
+        reference.reason,
+        reference.rows,
+    )
     assert first_rows == reference_rows
     assert first.status == status
     if status == "loaded":
@@ -131,14 +141,30 @@ def one_line_after_the_last_block() -> str:
 
 SHAPES = {
     # How the csv module and a byte-wise line count could disagree about row numbers.
-    "a title line ending in CR CR LF": lambda: "胶州市重点企业产值月报（2025年9月）\r\r\n" + "\r\n".join([HEADER, *enterprise_lines(), ""]),
-    "a header line ending in CR CR LF": lambda: "胶州市重点企业产值月报（2025年9月）\r\n" + HEADER + "\r\r\n" + "\r\n".join([*enterprise_lines(), ""]),
+    "a title line ending in CR CR LF": lambda: (
+        "胶州市重点企业产值月报（2025年9月）\r\r\n" + "\r\n".join([HEADER, *enterprise_lines(), ""])
+    ),
+    "a header line ending in CR CR LF": lambda: (
+        "胶州市重点企业产值月报（2025年9月）\r\n" + HEADER + "\r\r\n" + "\r\n".join([*enterprise_lines(), ""])
+    ),
     # Arrow drops a byte-order mark at the start of each block; the row-by-row reader keeps it in the key.
-    "a byte-order mark before the first data row": lambda: "\r\n".join([HEADER, "\ufeff" + enterprise_lines()[0], *enterprise_lines()[1:], ""]),
+    "a byte-order mark before the first data row": lambda: "\r\n".join(
+        [HEADER, "\ufeff" + enterprise_lines()[0], *enterprise_lines()[1:], ""]
+    ),
     "a last block of one line": one_line_after_the_last_block,
     # What the row-by-row reader refuses must not load in bulk (the csv module's field limit, the line guard).
-    "a cell over the csv field limit": lambda: "\r\n".join([HEADER, *enterprise_lines()[:20], "91370281MA99999999," + "甲" * 140_000 + ",智能家电,胶莱街道,1.0,2.0,3.0,", *enterprise_lines()[20:], ""]),
-    "a line over a million characters": lambda: "\r\n".join([HEADER, *enterprise_lines()[:20], ",".join(["9" * 130_000] * 8), *enterprise_lines()[20:], ""]),
+    "a cell over the csv field limit": lambda: "\r\n".join(
+        [
+            HEADER,
+            *enterprise_lines()[:20],
+            "91370281MA99999999," + "甲" * 140_000 + ",智能家电,胶莱街道,1.0,2.0,3.0,",
+            *enterprise_lines()[20:],
+            "",
+        ]
+    ),
+    "a line over a million characters": lambda: "\r\n".join(
+        [HEADER, *enterprise_lines()[:20], ",".join(["9" * 130_000] * 8), *enterprise_lines()[20:], ""]
+    ),
 }
 
 

@@ -26,9 +26,12 @@ def db(sample_warehouse):
 
 
 def _behind_target(conn) -> list[tuple[str, str]]:
-    return rows(conn, """SELECT chain_code, chain_name FROM marts.mart_industry_chain_monitoring
+    return rows(
+        conn,
+        """SELECT chain_code, chain_name FROM marts.mart_industry_chain_monitoring
                          WHERE year = 2025 AND period_month = 9 AND warning_level IN ('yellow', 'red')
-                         ORDER BY chain_code""")
+                         ORDER BY chain_code""",
+    )
 
 
 def test_chains_behind_target_list_their_declining_enterprises_and_the_changes_add_up(db):
@@ -55,8 +58,12 @@ def test_chains_behind_target_list_their_declining_enterprises_and_the_changes_a
 
         # What the bulletin shows for the chain: the top three, then one line each for the other declining
         # and the growing enterprises; together they are the key enterprises' total.
-        (chain,) = rows(conn, """SELECT chain_code, year, period_month FROM marts.mart_industry_chain_monitoring
-                                 WHERE chain_code = %s AND year = 2025 AND period_month = 9""", (chain_code,))
+        (chain,) = rows(
+            conn,
+            """SELECT chain_code, year, period_month FROM marts.mart_industry_chain_monitoring
+                                 WHERE chain_code = %s AND year = 2025 AND period_month = 9""",
+            (chain_code,),
+        )
         section = chain_gap_section(conn, dict(zip(("chain_code", "year", "period_month"), chain)))
         shown = [row["change_wan"] for row in section["drags"]]
         shown += [section["other_decliners"]["change_wan"], section["growers"]["change_wan"]]
@@ -120,8 +127,11 @@ def test_the_digest_names_the_top_three_enterprises_dragging_each_chain(db, mail
 
     (mail,) = mailbox.to(INDUSTRY_VICE_MAYOR)
     text, html = Mailbox.text(mail), Mailbox.html(mail)
-    chains = rows(conn, """SELECT entity_code, entity_name FROM monitor.alerts
-                           WHERE rule_code = 'chain_output_behind' AND leader_code = 'L03' AND level IN ('yellow', 'red')""")
+    chains = rows(
+        conn,
+        """SELECT entity_code, entity_name FROM monitor.alerts
+                           WHERE rule_code = 'chain_output_behind' AND leader_code = 'L03' AND level IN ('yellow', 'red')""",
+    )
     assert len(chains) >= 3
     named = 0
     for chain_code, chain_name in chains:
@@ -141,8 +151,12 @@ def test_the_digest_names_the_top_three_enterprises_dragging_each_chain(db, mail
 
 
 def _row_versions(conn, month: int) -> set:
-    return {xmin for (xmin,) in rows(conn, "SELECT xmin::text FROM marts.mart_chain_gap_attribution WHERE period_month = %s",
-                                     (month,))}
+    return {
+        xmin
+        for (xmin,) in rows(
+            conn, "SELECT xmin::text FROM marts.mart_chain_gap_attribution WHERE period_month = %s", (month,)
+        )
+    }
 
 
 def test_a_new_month_rebuilds_that_month_only_and_a_new_alias_every_month(db, tmp_path):
@@ -155,8 +169,10 @@ def test_a_new_month_rebuilds_that_month_only_and_a_new_alias_every_month(db, tm
     october = tmp_path / "october" / "tjj" / "重点企业产值月报_202510.csv"
     october.parent.mkdir(parents=True)
     # October: the September figures one point lower (a byte-identical file would load nothing)
-    with (SAMPLE / ENTERPRISE_FILE).open(encoding="gb18030", newline="") as source, \
-            october.open("w", encoding="gb18030", newline="") as target:
+    with (
+        (SAMPLE / ENTERPRISE_FILE).open(encoding="gb18030", newline="") as source,
+        october.open("w", encoding="gb18030", newline="") as target,
+    ):
         header, *records = list(csv.reader(source))
         csv.writer(target).writerows([header] + [[*r[:6], f"{float(r[6]) - 1:.1f}", r[7]] for r in records])
     load(conn, october.parent.parent)
@@ -164,10 +180,14 @@ def test_a_new_month_rebuilds_that_month_only_and_a_new_alias_every_month(db, tm
     run_dbt(build_gaps, url)
     assert _row_versions(conn, 9) == september  # not recomputed
     assert rows(conn, "SELECT period_month, count(*) FROM marts.mart_chain_gap_attribution GROUP BY 1 ORDER BY 1") == [
-        (9, 1000), (10, 1000)]
+        (9, 1000),
+        (10, 1000),
+    ]
 
     # a new alias in the catalogue may match enterprises of any month: every month is recomputed
-    conn.execute("UPDATE reference.industry_chains SET aliases = aliases || '|新能源汽车' WHERE chain_code = 'new_energy'")
+    conn.execute(
+        "UPDATE reference.industry_chains SET aliases = aliases || '|新能源汽车' WHERE chain_code = 'new_energy'"
+    )
     conn.commit()
     try:
         run_dbt(build_gaps, url)
@@ -197,8 +217,12 @@ def test_an_enterprise_whose_chain_is_not_in_the_catalogue_is_a_warning_not_drop
     (mail,) = mailbox.to(DATA_TEAM)
     body = Mailbox.text(mail)
     assert "未来产业" in body and credit_code in body and "tjj/重点企业产值月报_202509.csv" in body
-    assert rows(conn, """SELECT chain_code, chain_name, chain_matched FROM marts.mart_chain_gap_attribution
-                         WHERE credit_code = %s""", (credit_code,)) == [(None, "未来产业", False)]
+    assert rows(
+        conn,
+        """SELECT chain_code, chain_name, chain_matched FROM marts.mart_chain_gap_attribution
+                         WHERE credit_code = %s""",
+        (credit_code,),
+    ) == [(None, "未来产业", False)]
     # the chain warnings still go out
     assert mailbox.to(INDUSTRY_VICE_MAYOR)
     # a chain behind target without key enterprises says so, with no figures

@@ -77,10 +77,16 @@ def test_the_addressed_leader_claims_and_closes(site):
     base, conn = site
     claimed = httpx.post(f"{base}/alerts/claim", data={"token": _token("claim", FOREIGN_TRADE, "L04")})
     assert claimed.status_code == 200 and "已领任务" in claimed.text
-    assert rows(conn, "SELECT status, claimed_by FROM monitor.alerts WHERE alert_key = %s", (FOREIGN_TRADE,)) == [("claimed", "分管商贸副市长")]
-    closed = httpx.post(f"{base}/alerts/close", data={"token": _token("close", FOREIGN_TRADE, "L04"), "note": "<b>专班</b>"})
+    assert rows(conn, "SELECT status, claimed_by FROM monitor.alerts WHERE alert_key = %s", (FOREIGN_TRADE,)) == [
+        ("claimed", "分管商贸副市长")
+    ]
+    closed = httpx.post(
+        f"{base}/alerts/close", data={"token": _token("close", FOREIGN_TRADE, "L04"), "note": "<b>专班</b>"}
+    )
     assert closed.status_code == 200 and "<b>" not in closed.text
-    assert rows(conn, "SELECT status, close_note FROM monitor.alerts WHERE alert_key = %s", (FOREIGN_TRADE,)) == [("closed", "<b>专班</b>")]
+    assert rows(conn, "SELECT status, close_note FROM monitor.alerts WHERE alert_key = %s", (FOREIGN_TRADE,)) == [
+        ("closed", "<b>专班</b>")
+    ]
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
@@ -138,6 +144,7 @@ def test_requests_are_rate_limited_per_token_and_per_address(site, monkeypatch):
     monkeypatch.setenv("ECON_LINK_RATE_PER_ADDRESS", "5")
     with _served(create_app()) as base:
         token = _token("claim", VC_INSTITUTIONS, "L07")
+
         # uvicorn takes the client address from X-Forwarded-For when the request comes from a trusted proxy
         # (127.0.0.1 by default), as behind the deployment's reverse proxy.
         def get(token: str, address: str) -> httpx.Response:
@@ -157,8 +164,16 @@ def test_requests_are_rate_limited_per_token_and_per_address(site, monkeypatch):
 UNUSABLE_LINK_SETTINGS = {
     "missing secret": ("", "http://localhost:8080/econ-monitor", "ECON_LINK_SECRET is not set"),
     "short secret": ("Xk3-9aQz", "http://localhost:8080/econ-monitor", "shorter than 32 bytes"),
-    "the old test secret": ("test-secret-not-for-production", "http://localhost:8080/econ-monitor", "shorter than 32 bytes"),
-    ".env.example's placeholder": ("change-me-to-a-long-random-string", "http://localhost:8080/econ-monitor", "placeholder"),
+    "the old test secret": (
+        "test-secret-not-for-production",
+        "http://localhost:8080/econ-monitor",
+        "shorter than 32 bytes",
+    ),
+    ".env.example's placeholder": (
+        "change-me-to-a-long-random-string",
+        "http://localhost:8080/econ-monitor",
+        "placeholder",
+    ),
     "repeated character": ("a" * 40, "http://localhost:8080/econ-monitor", "placeholder"),
     "relative base URL": (None, "/econ-monitor", "ECON_LINK_BASE_URL"),
     "base URL without scheme": (None, "airflow.jiaozhou.gov.cn/econ-monitor", "ECON_LINK_BASE_URL"),
@@ -182,7 +197,9 @@ def test_the_app_refuses_to_start_with_unusable_link_settings(case, monkeypatch)
 
 def _airflow_plugin():
     """The Airflow plugin as Airflow's plugins folder loads it (a module file, not part of the package)."""
-    spec = importlib.util.spec_from_file_location("econ_monitor_plugin", PROJECT_DIR / "plugins" / "econ_monitor_plugin.py")
+    spec = importlib.util.spec_from_file_location(
+        "econ_monitor_plugin", PROJECT_DIR / "plugins" / "econ_monitor_plugin.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.EconMonitorPlugin()
@@ -198,7 +215,9 @@ def test_the_airflow_plugin_mounts_the_app_at_econ_monitor():
 def test_no_link_is_made_with_unusable_link_settings(case):
     secret, base_url, message = UNUSABLE_LINK_SETTINGS[case]
     with pytest.raises(SettingsError, match=message):
-        links.action_url(base_url, secret if secret is not None else load_settings().link_secret, "claim", VC_INSTITUTIONS, "L07")
+        links.action_url(
+            base_url, secret if secret is not None else load_settings().link_secret, "claim", VC_INSTITUTIONS, "L07"
+        )
 
 
 def test_the_embedded_set_up_generates_a_usable_secret(tmp_path, monkeypatch):

@@ -22,14 +22,16 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from econ_monitor.settings import PROJECT_DIR
 
+from econ_monitor.settings import PROJECT_DIR
 from tests.conftest import EXPECTED, SAMPLE, Mailbox, new_database
 from tests.support import rows
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not shutil.which("redis-server"), reason="redis-server missing (make system-deps installs it as root)"),
+    pytest.mark.skipif(
+        not shutil.which("redis-server"), reason="redis-server missing (make system-deps installs it as root)"
+    ),
 ]
 
 CLUSTER = PROJECT_DIR / "deploy" / "local-cluster"
@@ -72,8 +74,16 @@ def cluster(server_url, tmp_path_factory, mailbox_module):
     state = json.loads((tmp / "state" / "cluster.json").read_text(encoding="utf-8"))
     metadata_url = server_url.replace("/econ?", "/airflow?")
     try:
-        yield {"env": env, "state": state, "tmp": tmp, "landing": tmp / "landing", "warehouse": warehouse,
-               "metadata": metadata_url, "started": started, "mailbox": mailbox_module}
+        yield {
+            "env": env,
+            "state": state,
+            "tmp": tmp,
+            "landing": tmp / "landing",
+            "warehouse": warehouse,
+            "metadata": metadata_url,
+            "started": started,
+            "mailbox": mailbox_module,
+        }
     finally:
         subprocess.run([str(CLUSTER), "down"], check=False, env=env, timeout=300)
         os.environ.pop("ECON_WAREHOUSE_URL", None)
@@ -100,12 +110,19 @@ def _running_dbt_task(meta) -> tuple[str, str] | None:
     tasks = meta.execute(
         "SELECT task_id, state, hostname FROM task_instance WHERE dag_id = 'econ_delivery' AND run_id = "
         "(SELECT run_id FROM dag_run WHERE dag_id = 'econ_delivery' AND state = 'running' LIMIT 1) "
-        "ORDER BY start_date DESC NULLS LAST").fetchall()
+        "ORDER BY start_date DESC NULLS LAST"
+    ).fetchall()
     dbt = [(task_id, state, hostname) for task_id, state, hostname in tasks if DBT_TASK.search(task_id)]
     if sum(state == "success" for _, state, _ in dbt) < (len(dbt) - 1) // 2:
         return None
-    return next(((task_id, hostname) for task_id, state, hostname in dbt
-                 if state == "running" and hostname in ("worker1", "worker2")), None)
+    return next(
+        (
+            (task_id, hostname)
+            for task_id, state, hostname in dbt
+            if state == "running" and hostname in ("worker1", "worker2")
+        ),
+        None,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -114,8 +131,9 @@ def delivered(cluster):
     box = cluster["mailbox"]
     shutil.copytree(SAMPLE, cluster["landing"], dirs_exist_ok=True)
     with psycopg.connect(cluster["metadata"], autocommit=True) as meta:
-        killed_task, killed_worker = _wait("a dbt task running on a worker", lambda: _running_dbt_task(meta),
-                                           cluster, every=0.3)
+        killed_task, killed_worker = _wait(
+            "a dbt task running on a worker", lambda: _running_dbt_task(meta), cluster, every=0.3
+        )
         os.killpg(cluster["state"]["pids"][killed_worker], signal.SIGKILL)
         killed_at = time.monotonic()
 
@@ -123,9 +141,12 @@ def delivered(cluster):
             return [m for m in box.messages if m["X-Econ-Monitor-Kind"] == "digest"]
 
         def reports_done():
-            states = dict(meta.execute(
-                "SELECT dag_id, state FROM dag_run WHERE dag_id = ANY(%s) AND state IN ('success', 'failed')",
-                (list(REPORT_DAGS),)).fetchall())
+            states = dict(
+                meta.execute(
+                    "SELECT dag_id, state FROM dag_run WHERE dag_id = ANY(%s) AND state IN ('success', 'failed')",
+                    (list(REPORT_DAGS),),
+                ).fetchall()
+            )
             return len(states) == len(REPORT_DAGS) and states
 
         _wait("the leaders' digests", lambda: len(digests()) >= len(EXPECTED["recipients"]), cluster)
@@ -133,16 +154,26 @@ def delivered(cluster):
         delivery_runs = meta.execute(
             "SELECT run_id, run_type, state FROM dag_run WHERE dag_id = 'econ_delivery' "
             "AND run_id IN (SELECT run_id FROM task_instance WHERE dag_id = 'econ_delivery' AND task_id = 'ingest' "
-            "AND state = 'success')").fetchall()
+            "AND state = 'success')"
+        ).fetchall()
         run_id = delivery_runs[0][0]
         task_instances = meta.execute(
             "SELECT task_id, state, hostname, try_number FROM task_instance WHERE dag_id = 'econ_delivery' AND run_id = %s",
-            (run_id,)).fetchall()
+            (run_id,),
+        ).fetchall()
         report_runs = meta.execute(
-            "SELECT dag_id, run_type FROM dag_run WHERE dag_id = ANY(%s)", (list(REPORT_DAGS),)).fetchall()
-    return {"killed_task": killed_task, "killed_worker": killed_worker, "killed_at": killed_at,
-            "delivery_runs": delivery_runs, "task_instances": task_instances, "report_states": report_states,
-            "report_runs": report_runs, "wall_seconds": time.monotonic() - cluster["started"]}
+            "SELECT dag_id, run_type FROM dag_run WHERE dag_id = ANY(%s)", (list(REPORT_DAGS),)
+        ).fetchall()
+    return {
+        "killed_task": killed_task,
+        "killed_worker": killed_worker,
+        "killed_at": killed_at,
+        "delivery_runs": delivery_runs,
+        "task_instances": task_instances,
+        "report_states": report_states,
+        "report_runs": report_runs,
+        "wall_seconds": time.monotonic() - cluster["started"],
+    }
 
 
 def test_the_schedule_picks_up_the_delivery_and_its_tasks_run_on_both_workers(delivered):
@@ -176,7 +207,7 @@ def test_nothing_is_loaded_or_mailed_twice(cluster, delivered):
 
 
 def test_the_report_dags_run_from_the_asset_events_and_mail_the_leadership(cluster, delivered):
-    assert delivered["report_states"] == {dag: "success" for dag in REPORT_DAGS}
+    assert delivered["report_states"] == dict.fromkeys(REPORT_DAGS, "success")
     assert sorted(run_type for _, run_type in delivered["report_runs"]) == ["asset_triggered", "asset_triggered"]
     reports = [m for m in cluster["mailbox"].messages if m["X-Econ-Monitor-Kind"] in REPORT_KINDS]
     assert sorted({m["X-Econ-Monitor-Kind"] for m in reports}) == sorted(REPORT_KINDS)
@@ -186,14 +217,25 @@ def test_the_report_dags_run_from_the_asset_events_and_mail_the_leadership(clust
 def test_compose_health_checks_pass_against_the_running_components(cluster, delivered):
     """The same probes docker-compose.yml's health checks run, against the native processes."""
     ports = cluster["state"]["ports"]
-    for url in (f"http://127.0.0.1:{ports['api']}/api/v2/monitor/health", f"http://127.0.0.1:{ports['scheduler_health']}/health"):
+    for url in (
+        f"http://127.0.0.1:{ports['api']}/api/v2/monitor/health",
+        f"http://127.0.0.1:{ports['scheduler_health']}/health",
+    ):
         with urllib.request.urlopen(url, timeout=10) as response:
             assert response.status == 200, url
-    env = {**cluster["env"], "AIRFLOW_HOME": str(cluster["tmp"] / "state" / "airflow"),
-           "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": _sqlalchemy(cluster["metadata"])}
+    env = {
+        **cluster["env"],
+        "AIRFLOW_HOME": str(cluster["tmp"] / "state" / "airflow"),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": _sqlalchemy(cluster["metadata"]),
+    }
     for job in ("DagProcessorJob", "TriggererJob", "SchedulerJob"):
-        subprocess.run([sys.executable, "-m", "airflow", "jobs", "check", "--job-type", job, "--local"],
-                       env=env, check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [sys.executable, "-m", "airflow", "jobs", "check", "--job-type", job, "--local"],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
 
 
 def _sqlalchemy(libpq_url: str) -> str:

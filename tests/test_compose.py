@@ -14,12 +14,19 @@ import sys
 
 import pytest
 import yaml
+
 from econ_monitor.settings import PROJECT_DIR
 
 COMPOSE_FILE = PROJECT_DIR / "docker-compose.yml"
 COMPOSE = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
 SERVICES = COMPOSE["services"]
-AIRFLOW_SERVICES = ["airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer", "airflow-worker"]
+AIRFLOW_SERVICES = [
+    "airflow-apiserver",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-triggerer",
+    "airflow-worker",
+]
 AIRFLOW_ENV_FILE = PROJECT_DIR / "deploy" / "airflow.env"
 LOCAL_CLUSTER = PROJECT_DIR / "deploy" / "local_cluster.py"
 SECRET_WORDS = ("PASSWORD", "SECRET", "KEY")
@@ -36,9 +43,13 @@ def test_the_full_stack_is_there():
     assert set(SERVICES) >= {"postgres", "redis", "mailpit", "superset", "airflow-init", *AIRFLOW_SERVICES}
     assert "metabase" not in SERVICES  # Superset replaced it: one BI tool, the one the suite tests
     commands = {name: SERVICES[name]["command"] for name in AIRFLOW_SERVICES}
-    assert commands == {"airflow-apiserver": "api-server", "airflow-scheduler": "scheduler",
-                        "airflow-dag-processor": "dag-processor", "airflow-triggerer": "triggerer",
-                        "airflow-worker": "celery worker"}
+    assert commands == {
+        "airflow-apiserver": "api-server",
+        "airflow-scheduler": "scheduler",
+        "airflow-dag-processor": "dag-processor",
+        "airflow-triggerer": "triggerer",
+        "airflow-worker": "celery worker",
+    }
 
 
 def test_every_airflow_service_reads_the_environment_file_the_native_cluster_runs_on():
@@ -57,7 +68,9 @@ def test_images_are_pinned():
     for name, service in SERVICES.items():
         image = service.get("image", "")
         assert re.fullmatch(r"[\w./-]+:[\w.-]+", image) and not image.endswith(":latest"), (name, image)
-    assert (PROJECT_DIR / "Dockerfile").read_text().startswith("# ") and "apache/airflow:3.3.2" in (PROJECT_DIR / "Dockerfile").read_text()
+    assert (PROJECT_DIR / "Dockerfile").read_text().startswith("# ") and "apache/airflow:3.3.2" in (
+        PROJECT_DIR / "Dockerfile"
+    ).read_text()
 
 
 def test_workers_can_talk_to_the_api_server():
@@ -86,8 +99,11 @@ def test_no_default_passwords_anywhere():
         if any(word in name for word in SECRET_WORDS) and name != "ECON_SMTP_PASSWORD":
             assert operator in (None, ":?") and not (operator == ":-" and default), match.group(0)
     assert "${ECON_SMTP_PASSWORD:-}" in text  # optional login to the mail server: empty, not a default
-    example = dict(line.split("=", 1) for line in (PROJECT_DIR / ".env.example").read_text().splitlines()
-                   if line and not line.startswith("#"))
+    example = dict(
+        line.split("=", 1)
+        for line in (PROJECT_DIR / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
     for name, value in example.items():
         if any(word in name for word in SECRET_WORDS):
             assert value == "", name
@@ -99,10 +115,19 @@ def test_no_default_passwords_anywhere():
 
 def test_weak_secrets_are_refused_at_start():
     strong = "kT3v9Qx_2mLp8Rz4Wc7Yb1Nd6Hf0Js5Ga-Ue"
-    for value, refused in (("change-me-to-a-long-random-string", True), ("short", True), ("a" * 40, True),
-                           (strong, False)):
-        result = subprocess.run([sys.executable, str(LOCAL_CLUSTER), "check-secrets", "ECON_LINK_SECRET"],
-                                env={"ECON_LINK_SECRET": value, "PATH": "/usr/bin:/bin"}, check=False, capture_output=True, text=True)
+    for value, refused in (
+        ("change-me-to-a-long-random-string", True),
+        ("short", True),
+        ("a" * 40, True),
+        (strong, False),
+    ):
+        result = subprocess.run(
+            [sys.executable, str(LOCAL_CLUSTER), "check-secrets", "ECON_LINK_SECRET"],
+            env={"ECON_LINK_SECRET": value, "PATH": "/usr/bin:/bin"},
+            check=False,
+            capture_output=True,
+            text=True,
+        )
         assert (result.returncode != 0) == refused, (value, result.stderr)
     # compose's airflow-init runs the same check on every secret before anything starts
     init = " ".join(SERVICES["airflow-init"]["command"])
@@ -114,7 +139,10 @@ def test_weak_secrets_are_refused_at_start():
 def test_health_checks_probe_what_each_service_runs():
     checks = {name: " ".join(s["healthcheck"]["test"]) for name, s in SERVICES.items() if "healthcheck" in s}
     assert "/api/v2/monitor/health" in checks["airflow-apiserver"]
-    assert ":8974/health" in checks["airflow-scheduler"] and _airflow_env()["AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK"] == "True"
+    assert (
+        ":8974/health" in checks["airflow-scheduler"]
+        and _airflow_env()["AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK"] == "True"
+    )
     assert "--job-type DagProcessorJob" in checks["airflow-dag-processor"]
     assert "--job-type TriggererJob" in checks["airflow-triggerer"]
     assert "inspect ping" in checks["airflow-worker"]
@@ -137,7 +165,9 @@ def test_dags_dbt_and_package_are_mounted_where_the_settings_look():
 
 
 def test_environment_names_are_the_ones_the_package_reads_and_hold_no_secret():
-    source = "\n".join(path.read_text(encoding="utf-8") for path in (PROJECT_DIR / "plugins" / "econ_monitor").rglob("*.py"))
+    source = "\n".join(
+        path.read_text(encoding="utf-8") for path in (PROJECT_DIR / "plugins" / "econ_monitor").rglob("*.py")
+    )
     source += (PROJECT_DIR / "dags" / "econ_delivery.py").read_text(encoding="utf-8")
     read_by_package = set(re.findall(r'"(ECON_[A-Z_]+)"', source))
     env = SERVICES["airflow-worker"]["environment"]
@@ -160,7 +190,10 @@ def test_superset_runs_the_board_the_suite_tests():
 
 
 def _compose_cli() -> list[str] | None:
-    if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], check=False, capture_output=True).returncode == 0:
+    if (
+        shutil.which("docker")
+        and subprocess.run(["docker", "compose", "version"], check=False, capture_output=True).returncode == 0
+    ):
         return ["docker", "compose"]
     if shutil.which("docker-compose"):
         return ["docker-compose"]
@@ -181,11 +214,21 @@ def test_compose_config_validates(tmp_path):
     filled.write_text("\n".join(values) + "\n", encoding="utf-8")
     project = ["--project-directory", str(PROJECT_DIR), "-f", str(COMPOSE_FILE)]
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin"}
-    result = subprocess.run([*_compose_cli(), *project, "--env-file", str(filled), "config", "-q"],
-                            check=False, capture_output=True, text=True, env=env)
+    result = subprocess.run(
+        [*_compose_cli(), *project, "--env-file", str(filled), "config", "-q"],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
     missing = tmp_path / "missing.env"
     missing.write_text("\n".join(v for v in values if not v.startswith("AIRFLOW_JWT_SECRET=")) + "\n", encoding="utf-8")
-    result = subprocess.run([*_compose_cli(), *project, "--env-file", str(missing), "config", "-q"],
-                            check=False, capture_output=True, text=True, env=env)
+    result = subprocess.run(
+        [*_compose_cli(), *project, "--env-file", str(missing), "config", "-q"],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert result.returncode != 0 and "AIRFLOW_JWT_SECRET" in result.stderr

@@ -54,11 +54,12 @@ def parsed(tmp_path_factory) -> dict:
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{local / 'never-created.db'}",
         "AIRFLOW__COSMOS__CACHE_DIR": str(local / "cosmos"),
     }
-    done = subprocess.run([sys.executable, "-c", PROBE, str(PROJECT_DIR / "dags")], env=env, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(PROJECT_DIR / "dags")], env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     line = next(line for line in done.stdout.splitlines() if line.startswith("REPORT"))
-    report = json.loads(line[len("REPORT"):])
+    report = json.loads(line[len("REPORT") :])
     report["local"] = local
     return report
 
@@ -116,7 +117,9 @@ def test_dbt_builds_once_and_each_model_keeps_its_task(parsed):
     node_tasks = [task for task, kind in kinds.items() if kind.endswith("WatcherOperator") and task != producer]
     assert len(node_tasks) > 30
     assert all(producer in ancestors(task) for task in node_tasks)
-    assert {"dbt_build.dbt_producer_watcher_done", "dbt_build.mart_current_warnings.test"} <= set(upstream["quality_gate"])
+    assert {"dbt_build.dbt_producer_watcher_done", "dbt_build.mart_current_warnings.test"} <= set(
+        upstream["quality_gate"]
+    )
 
 
 def test_dag_parse_time_is_reported(parsed, capsys):

@@ -31,8 +31,16 @@ def test_unit_tests_pass_and_docs_generate(warehouse):
     unit_tests = {r.node.name: str(r.status) for r in by_type.get("unit_test", [])}
     assert len(unit_tests) >= 9, unit_tests
     assert set(unit_tests.values()) == {"pass"}, unit_tests
-    for rule in ("indicator_growth", "indicator_cumulative", "chain_output_behind", "project_count_behind",
-                 "project_rules", "issue_overdue", "enterprise_decline", "current_warnings"):
+    for rule in (
+        "indicator_growth",
+        "indicator_cumulative",
+        "chain_output_behind",
+        "project_count_behind",
+        "project_rules",
+        "issue_overdue",
+        "enterprise_decline",
+        "current_warnings",
+    ):
         assert any(name.startswith(rule) for name in unit_tests), rule
 
     data_tests = {r.node.name: str(r.status) for r in by_type.get("test", [])}

@@ -36,21 +36,36 @@ def test_generated_months_load_whole_and_give_a_mix_of_levels(conn, warehouse, t
     assert len(results) == len(written)
 
     for year, month in MONTHS:
-        loaded = rows(conn, """SELECT department_code, report_type, count(*) FROM raw.load_audit
+        loaded = rows(
+            conn,
+            """SELECT department_code, report_type, count(*) FROM raw.load_audit
                                WHERE status = 'loaded' AND period_year = %s AND period_month = %s
-                               GROUP BY 1, 2""", (year, month))
-        assert Counter({(department, report): count for department, report, count in loaded}) == \
-            expected_deliveries(year, month), (year, month)
+                               GROUP BY 1, 2""",
+            (year, month),
+        )
+        assert Counter({(department, report): count for department, report, count in loaded}) == expected_deliveries(
+            year, month
+        ), (year, month)
 
-    levels = Counter(dict(rows(conn, """SELECT warning_level, count(*) FROM marts.mart_indicator_monitoring
-                                        WHERE year = 2025 AND period_month = 3 GROUP BY 1""")))
+    levels = Counter(
+        dict(
+            rows(
+                conn,
+                """SELECT warning_level, count(*) FROM marts.mart_indicator_monitoring
+                                        WHERE year = 2025 AND period_month = 3 GROUP BY 1""",
+            )
+        )
+    )
     assert levels["red"] >= 1 and levels["green"] >= 1, levels
 
-    falling = rows(conn, """SELECT indicator_code, period_month FROM (
+    falling = rows(
+        conn,
+        """SELECT indicator_code, period_month FROM (
                                SELECT indicator_code, period_month, ytd_value, lag(ytd_value)
                                       OVER (PARTITION BY indicator_code, year ORDER BY period_month) AS before
                                FROM marts.mart_indicator_monitoring) AS history
-                           WHERE ytd_value < before""")
+                           WHERE ytd_value < before""",
+    )
     assert falling == [], "year-to-date values only grow within a year"
 
 
@@ -78,8 +93,10 @@ def test_history_crosses_the_year_end_with_a_target_file_for_each_year(tmp_path)
     # Each year's 年度目标任务表 in its January (none for 2025: its January is not in the range), plus the
     # re-delivered 年中调整 file in the month asked for.
     targets = sorted(name for name in names if "目标任务表" in name)
-    assert targets == ["2026-01/fgj/胶州市2026年经济运行主要目标任务表.xlsx",
-                       "2026-02/fgj/胶州市2026年经济运行主要目标任务表（年中调整）.xlsx"]
+    assert targets == [
+        "2026-01/fgj/胶州市2026年经济运行主要目标任务表.xlsx",
+        "2026-02/fgj/胶州市2026年经济运行主要目标任务表（年中调整）.xlsx",
+    ]
     # No 统计局/工信局 report for January: the year starts with 1-2月; other departments report January.
     assert not any(name.startswith("2026-01/tjj/") or name.startswith("2026-01/gxj/") for name in names)
     assert any(name.startswith("2026-01/swj/") for name in names)
@@ -90,8 +107,11 @@ def test_history_crosses_the_year_end_with_a_target_file_for_each_year(tmp_path)
     chains = {row["chain_name"]: row["output_target_yi"] for row in delivered["产业链目标"]}
     assert chains["智能家电"] == 540  # 2025's 500, +8 %: the trend the chain figures follow
     adjusted = _target_rows(tmp_path / targets[1])
-    changed = {row["indicator_name"] for before, row in zip(delivered["指标目标"], adjusted["指标目标"])
-               if row["target_value"] != before["target_value"]}
+    changed = {
+        row["indicator_name"]
+        for before, row in zip(delivered["指标目标"], adjusted["指标目标"])
+        if row["target_value"] != before["target_value"]
+    }
     assert changed and all(row["unit"] == "%" for row in adjusted["指标目标"] if row["indicator_name"] in changed)
 
     # Projects keep their codes across the year end, and new ones are signed in 2026 (集中签约 in January).
@@ -112,10 +132,19 @@ def test_the_2025_target_file_equals_the_seeds_and_a_year_can_be_left_out(tmp_pa
     (path,) = [path for path in written if "目标任务表" in path.name]
     generated = _target_rows(path)
     sample = _target_rows(PROJECT_DIR / "demo_data" / "targets" / "fgj" / "胶州市2025年经济运行主要目标任务表.xlsx")
-    for sheet, value in (("指标目标", "target_value"), ("产业链目标", "output_target_yi"), ("招商目标", "signed_target")):
-        key = "indicator_name" if sheet == "指标目标" else ("chain_name" if sheet == "产业链目标" else "industry_category")
-        assert sorted((row[key], row[value]) for row in generated[sheet]) == \
-            sorted((row[key], row[value]) for row in sample[sheet]), sheet
+    for sheet, value in (
+        ("指标目标", "target_value"),
+        ("产业链目标", "output_target_yi"),
+        ("招商目标", "signed_target"),
+    ):
+        key = (
+            "indicator_name"
+            if sheet == "指标目标"
+            else ("chain_name" if sheet == "产业链目标" else "industry_category")
+        )
+        assert sorted((row[key], row[value]) for row in generated[sheet]) == sorted(
+            (row[key], row[value]) for row in sample[sheet]
+        ), sheet
 
     without = generate((2025, 1), (2025, 1), tmp_path / "without", omit_targets=(2025,))
     assert not any("目标任务表" in path.name for path in without)

@@ -22,8 +22,9 @@ CLI = [sys.executable, "-m", "econ_monitor.cli"]
 def _run_cli(landing: Path, local_dir: Path, warehouse_url: str) -> subprocess.CompletedProcess:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("AIRFLOW", "ECON_SMTP"))}
     env.update(ECON_LOCAL_DIR=str(local_dir), ECON_WAREHOUSE_URL=warehouse_url)
-    return subprocess.run([*CLI, "run", "--landing", str(landing)], env=env, capture_output=True, text=True,
-                          timeout=1800)
+    return subprocess.run(
+        [*CLI, "run", "--landing", str(landing)], env=env, capture_output=True, text=True, timeout=1800
+    )
 
 
 def _log_path(stdout: str) -> Path:

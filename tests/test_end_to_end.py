@@ -17,10 +17,20 @@ pytestmark = pytest.mark.slow
 
 
 def _run_cli(landing, local_dir, url, mailbox) -> subprocess.CompletedProcess:
-    env = {**os.environ, "ECON_LOCAL_DIR": str(local_dir), "ECON_WAREHOUSE_URL": url,
-           "ECON_SMTP_HOST": "127.0.0.1", "ECON_SMTP_PORT": str(mailbox.port)}
-    done = subprocess.run([sys.executable, "-m", "econ_monitor.cli", "run", "--landing", str(landing)],
-                          env=env, capture_output=True, text=True, timeout=900)
+    env = {
+        **os.environ,
+        "ECON_LOCAL_DIR": str(local_dir),
+        "ECON_WAREHOUSE_URL": url,
+        "ECON_SMTP_HOST": "127.0.0.1",
+        "ECON_SMTP_PORT": str(mailbox.port),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "econ_monitor.cli", "run", "--landing", str(landing)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     return done
 
@@ -28,7 +38,8 @@ def _run_cli(landing, local_dir, url, mailbox) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def two_runs(server_url, tmp_path_factory):
     from econ_monitor.warehouse import connect
-    from tests.conftest import SAMPLE, Mailbox as Box
+    from tests.conftest import SAMPLE
+    from tests.conftest import Mailbox as Box
 
     url = new_database(server_url)
     local = tmp_path_factory.mktemp("e2e-local")
@@ -42,8 +53,14 @@ def two_runs(server_url, tmp_path_factory):
     finally:
         box.stop()
     with connect(url) as conn:
-        yield {"first": first.stdout, "second": second.stdout, "mails_first": after_first,
-               "reports_first": reports_first, "mails_all": list(box.messages), "conn": conn}
+        yield {
+            "first": first.stdout,
+            "second": second.stdout,
+            "mails_first": after_first,
+            "reports_first": reports_first,
+            "mails_all": list(box.messages),
+            "conn": conn,
+        }
 
 
 def test_the_dag_succeeds_and_summarises_the_delivery(two_runs):
@@ -54,9 +71,21 @@ def test_the_dag_succeeds_and_summarises_the_delivery(two_runs):
 
 
 def test_warning_levels_in_the_mart_equal_the_expected_ones(two_runs):
-    found = dict(rows(two_runs["conn"], "SELECT indicator_code, warning_level FROM marts.mart_indicator_monitoring WHERE year = 2025 AND period_month = 9"))
-    assert {code: found[code] for code in EXPECTED["indicators"]} == {c: e["level"] for c, e in EXPECTED["indicators"].items()}
-    chains = dict(rows(two_runs["conn"], "SELECT chain_code, warning_level FROM marts.mart_industry_chain_monitoring WHERE period_month = 9"))
+    found = dict(
+        rows(
+            two_runs["conn"],
+            "SELECT indicator_code, warning_level FROM marts.mart_indicator_monitoring WHERE year = 2025 AND period_month = 9",
+        )
+    )
+    assert {code: found[code] for code in EXPECTED["indicators"]} == {
+        c: e["level"] for c, e in EXPECTED["indicators"].items()
+    }
+    chains = dict(
+        rows(
+            two_runs["conn"],
+            "SELECT chain_code, warning_level FROM marts.mart_industry_chain_monitoring WHERE period_month = 9",
+        )
+    )
     assert chains == {c: e["level"] for c, e in EXPECTED["chains"].items()}
 
 
@@ -70,7 +99,9 @@ def test_each_responsible_leader_got_exactly_one_mail_naming_their_red_items(two
 
 
 def test_the_monthly_bulletin_and_weekly_dispatch_follow_the_delivery(two_runs):
-    assert "econ_monthly_bulletin: success" in two_runs["first"] and "econ_weekly_dispatch: success" in two_runs["first"]
+    assert (
+        "econ_monthly_bulletin: success" in two_runs["first"] and "econ_weekly_dispatch: success" in two_runs["first"]
+    )
     kinds = sorted({m["X-Econ-Monitor-Kind"] for m in two_runs["reports_first"]})
     assert kinds == ["monthly_bulletin", "weekly_dispatch"]
     # the leadership group: every leader and the dispatch centre, once per report
@@ -81,15 +112,27 @@ def test_the_same_delivery_again_loads_nothing_and_mails_nothing(two_runs):
     assert "no new files in the landing area" in two_runs["second"]
     assert len(two_runs["mails_all"]) == len(two_runs["mails_first"]) + len(two_runs["reports_first"])
     assert rows(two_runs["conn"], "SELECT count(*) FROM raw.project_ledger") == [(161 * 4,)]
-    assert rows(two_runs["conn"], "SELECT count(*) FROM monitor.outbox WHERE kind = 'digest'") == [(len(EXPECTED["recipients"]),)]
+    assert rows(two_runs["conn"], "SELECT count(*) FROM monitor.outbox WHERE kind = 'digest'") == [
+        (len(EXPECTED["recipients"]),)
+    ]
 
 
 def test_a_failed_run_mails_the_data_team(server_url, tmp_path, mailbox):
     url = new_database(server_url)
-    env = {**os.environ, "ECON_LOCAL_DIR": str(tmp_path / "local"), "ECON_WAREHOUSE_URL": url,
-           "ECON_SMTP_HOST": "127.0.0.1", "ECON_SMTP_PORT": str(mailbox.port)}
-    done = subprocess.run([sys.executable, "-m", "econ_monitor.cli", "run", "--landing", str(tmp_path / "no-such-dir")],
-                          env=env, capture_output=True, text=True, timeout=600)
+    env = {
+        **os.environ,
+        "ECON_LOCAL_DIR": str(tmp_path / "local"),
+        "ECON_WAREHOUSE_URL": url,
+        "ECON_SMTP_HOST": "127.0.0.1",
+        "ECON_SMTP_PORT": str(mailbox.port),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "econ_monitor.cli", "run", "--landing", str(tmp_path / "no-such-dir")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 1 and "DAG econ_delivery: failed" in done.stdout
     (mail,) = mailbox.to("data-team@jiaozhou.example")
     assert "econ_delivery.new_files_waiting" in mail["Subject"]
@@ -102,10 +145,20 @@ def test_a_failed_quality_gate_fails_the_run_after_the_unaffected_alerts_went_ou
     shutil.copytree(SAMPLE, landing)
     (landing / "swj" / "商务局_指标报送_202509.csv").unlink()  # 商务局 did not deliver
     url = new_database(server_url)
-    env = {**os.environ, "ECON_LOCAL_DIR": str(tmp_path / "local"), "ECON_WAREHOUSE_URL": url,
-           "ECON_SMTP_HOST": "127.0.0.1", "ECON_SMTP_PORT": str(mailbox.port)}
-    done = subprocess.run([sys.executable, "-m", "econ_monitor.cli", "run", "--landing", str(landing)],
-                          env=env, capture_output=True, text=True, timeout=900)
+    env = {
+        **os.environ,
+        "ECON_LOCAL_DIR": str(tmp_path / "local"),
+        "ECON_WAREHOUSE_URL": url,
+        "ECON_SMTP_HOST": "127.0.0.1",
+        "ECON_SMTP_PORT": str(mailbox.port),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "econ_monitor.cli", "run", "--landing", str(landing)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 1 and "DAG econ_delivery: failed" in done.stdout
     assert "quality gate: failed" in done.stdout and "withheld: indicators/swj" in done.stdout
     assert "tasks not successful: quality_verdict" in done.stdout  # the gate, not a crash

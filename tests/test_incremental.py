@@ -4,7 +4,6 @@ and a changed threshold are rebuilt too."""
 from __future__ import annotations
 
 import csv
-import shutil
 
 from econ_monitor.transform import build, run_dbt
 from tests.conftest import SAMPLE
@@ -26,7 +25,12 @@ def _enterprise_report(landing, name: str, growth_shift: float = 0.0):
 
 
 def _row_versions(conn, month: int) -> set:
-    return {xmin for (xmin,) in rows(conn, "SELECT xmin::text FROM marts.mart_enterprise_monitoring WHERE period_month = %s", (month,))}
+    return {
+        xmin
+        for (xmin,) in rows(
+            conn, "SELECT xmin::text FROM marts.mart_enterprise_monitoring WHERE period_month = %s", (month,)
+        )
+    }
 
 
 def test_a_new_month_leaves_past_months_untouched(conn, warehouse, tmp_path):
@@ -42,7 +46,11 @@ def test_a_new_month_leaves_past_months_untouched(conn, warehouse, tmp_path):
     load(conn, october)
     run_dbt(["build", "--select", "mart_enterprise_monitoring", "--exclude-resource-type", "unit_test"])
     assert _row_versions(conn, 8) == august_versions  # not recomputed
-    assert rows(conn, "SELECT period_month, count(*) FROM marts.mart_enterprise_monitoring GROUP BY 1 ORDER BY 1") == [(8, 1000), (9, 1000), (10, 1000)]
+    assert rows(conn, "SELECT period_month, count(*) FROM marts.mart_enterprise_monitoring GROUP BY 1 ORDER BY 1") == [
+        (8, 1000),
+        (9, 1000),
+        (10, 1000),
+    ]
 
     # a corrected August replaces August's rows
     corrected = tmp_path / "corrected"
@@ -50,7 +58,13 @@ def test_a_new_month_leaves_past_months_untouched(conn, warehouse, tmp_path):
     load(conn, corrected)
     run_dbt(["build", "--select", "mart_enterprise_monitoring", "--exclude-resource-type", "unit_test"])
     assert _row_versions(conn, 8).isdisjoint(august_versions)
-    assert rows(conn, "SELECT count(*) FROM marts.mart_enterprise_monitoring WHERE period_month = 8 AND warning_level = 'red'")[0][0] > 900
+    assert (
+        rows(
+            conn,
+            "SELECT count(*) FROM marts.mart_enterprise_monitoring WHERE period_month = 8 AND warning_level = 'red'",
+        )[0][0]
+        > 900
+    )
 
     # a changed threshold reclassifies every month on the next build
     conn.execute("UPDATE reference.warning_rules SET red_threshold = -1000 WHERE rule_code = 'enterprise_decline'")

@@ -15,7 +15,18 @@ import pytest
 from tests.conftest import SAMPLE
 from tests.support import load, rows
 
-DEPT_HEADER = ["报送单位", "报告期", "指标名称", "计量单位", "本月值", "1至本月累计值", "累计同比增长(%)", "填报人", "联系电话", "备注"]
+DEPT_HEADER = [
+    "报送单位",
+    "报告期",
+    "指标名称",
+    "计量单位",
+    "本月值",
+    "1至本月累计值",
+    "累计同比增长(%)",
+    "填报人",
+    "联系电话",
+    "备注",
+]
 
 
 def write_csv(path: Path, records: list[list], encoding: str = "utf-8") -> Path:
@@ -37,41 +48,123 @@ def write_xlsx(path: Path, records: list[list], merges: tuple[str, ...] = ()) ->
     return path
 
 
-def ledger_rows(total_header: str = "总投资（万元）", total: object = 50000, signed: object = "2025-03-15") -> list[list]:
+def ledger_rows(
+    total_header: str = "总投资（万元）", total: object = 50000, signed: object = "2025-03-15"
+) -> list[list]:
     return [
         ["胶州市重点项目调度台账（截至2025年9月26日）"] + [None] * 20,
-        ["序号", "项目编号", "项目名称", "项目库", "产业类别", "所属产业链", total_header, "年度计划投资（万元）",
-         "本年累计完成投资（万元）", "签约日期", "计划开工日期", "实际开工日期", "计划投产日期", "实际投产日期", "建设阶段",
-         "形象进度", "包挂领导", "责任单位", "所在镇街", "存在问题", "更新日期"],
-        [1, "JZXM-T-0001", "测试项目1", "重点项目", "聚焦突破类", "智能家电", total, 20000, "1,500", signed, "2025-04-01",
-         None, None, None, "已签约", "前期手续办理", "分管工业副市长", "市发改局", "胶东街道", "—", "2025-09-26"],
-        [None, "合计", None, None, None, None, total, None, None, None, None, None, None, None, None, None, None, None,
-         None, None, None],
+        [
+            "序号",
+            "项目编号",
+            "项目名称",
+            "项目库",
+            "产业类别",
+            "所属产业链",
+            total_header,
+            "年度计划投资（万元）",
+            "本年累计完成投资（万元）",
+            "签约日期",
+            "计划开工日期",
+            "实际开工日期",
+            "计划投产日期",
+            "实际投产日期",
+            "建设阶段",
+            "形象进度",
+            "包挂领导",
+            "责任单位",
+            "所在镇街",
+            "存在问题",
+            "更新日期",
+        ],
+        [
+            1,
+            "JZXM-T-0001",
+            "测试项目1",
+            "重点项目",
+            "聚焦突破类",
+            "智能家电",
+            total,
+            20000,
+            "1,500",
+            signed,
+            "2025-04-01",
+            None,
+            None,
+            None,
+            "已签约",
+            "前期手续办理",
+            "分管工业副市长",
+            "市发改局",
+            "胶东街道",
+            "—",
+            "2025-09-26",
+        ],
+        [
+            None,
+            "合计",
+            None,
+            None,
+            None,
+            None,
+            total,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+        ],
     ]
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
 def test_department_report_in_every_encoding(conn, tmp_path, encoding):
-    write_csv(tmp_path / "swj" / "商务局_202509.csv", [
-        [f" {name} " for name in DEPT_HEADER],  # stray spaces in the header
-        ["商务局", "2025年09月", "跨境电商进出口额", "亿元", "3.6", "31.2", "18.5", "综合科", "0532", ""],
-        ["商务局", "2025年09月", "中欧班列开行", "列", "1,086", "—", "/", "综合科", "0532", "别名"],
-    ], encoding=encoding)
+    write_csv(
+        tmp_path / "swj" / "商务局_202509.csv",
+        [
+            [f" {name} " for name in DEPT_HEADER],  # stray spaces in the header
+            ["商务局", "2025年09月", "跨境电商进出口额", "亿元", "3.6", "31.2", "18.5", "综合科", "0532", ""],
+            ["商务局", "2025年09月", "中欧班列开行", "列", "1,086", "—", "/", "综合科", "0532", "别名"],
+        ],
+        encoding=encoding,
+    )
     (result,) = load(conn, tmp_path)
     assert (result.status, result.rows, result.period) == ("loaded", 2, "2025-09")
-    values = rows(conn, "SELECT indicator_name, month_value, ytd_value, ytd_growth_pct, period_year, period_month FROM raw.department_indicator_report ORDER BY source_row")
+    values = rows(
+        conn,
+        "SELECT indicator_name, month_value, ytd_value, ytd_growth_pct, period_year, period_month FROM raw.department_indicator_report ORDER BY source_row",
+    )
     assert values == [
         ("跨境电商进出口额", Decimal("3.6"), Decimal("31.2"), Decimal("18.5"), 2025, 9),
         ("中欧班列开行", Decimal("1086"), None, None, 2025, 9),  # missing markers are NULL, never zero
     ]
 
 
-@pytest.mark.parametrize("spelling,expected", [
-    ("2025年1-9月", (2025, 9)), ("2025年9月", (2025, 9)), ("2025年09月", (2025, 9)), ("2025-09", (2025, 9)),
-    ("2025.09", (2025, 9)), ("202509", (2025, 9)), ("2025年1-2月", (2025, 2)),
-])
+@pytest.mark.parametrize(
+    "spelling,expected",
+    [
+        ("2025年1-9月", (2025, 9)),
+        ("2025年9月", (2025, 9)),
+        ("2025年09月", (2025, 9)),
+        ("2025-09", (2025, 9)),
+        ("2025.09", (2025, 9)),
+        ("202509", (2025, 9)),
+        ("2025年1-2月", (2025, 2)),
+    ],
+)
 def test_every_period_spelling(conn, tmp_path, spelling, expected):
-    write_csv(tmp_path / "kjj" / "科技局.csv", [DEPT_HEADER, ["科技局", spelling, "新增科技型企业", "家", "21", "201", "", "", "", ""]])
+    write_csv(
+        tmp_path / "kjj" / "科技局.csv",
+        [DEPT_HEADER, ["科技局", spelling, "新增科技型企业", "家", "21", "201", "", "", "", ""]],
+    )
     (result,) = load(conn, tmp_path)
     assert result.status == "loaded"
     assert rows(conn, "SELECT period_year, period_month FROM raw.department_indicator_report") == [expected]
@@ -83,12 +176,20 @@ def test_ledger_with_title_merged_cells_total_row_and_every_date_spelling(conn, 
     second[1], second[9], second[10] = "JZXM-T-0002", dt.datetime(2025, 3, 15), "2025年4月1日"
     third = list(records[2])
     third[1], third[9], third[10] = "JZXM-T-0003", "2025/3/15", "2025-04-01"
-    write_xlsx(tmp_path / "fgj" / "重点项目调度台账_2025-09-26.xlsx", [*records[:3], second, third, records[3]], merges=("A1:U1",))
+    write_xlsx(
+        tmp_path / "fgj" / "重点项目调度台账_2025-09-26.xlsx",
+        [*records[:3], second, third, records[3]],
+        merges=("A1:U1",),
+    )
     (result,) = load(conn, tmp_path)
     assert (result.status, result.rows, result.period) == ("loaded", 3, "2025-09-26")
-    values = rows(conn, "SELECT project_code, signed_date, planned_start_date, ytd_investment_wan, problems, as_of_date FROM raw.project_ledger ORDER BY project_code")
+    values = rows(
+        conn,
+        "SELECT project_code, signed_date, planned_start_date, ytd_investment_wan, problems, as_of_date FROM raw.project_ledger ORDER BY project_code",
+    )
     assert values == [
-        (f"JZXM-T-000{n}", dt.date(2025, 3, 15), dt.date(2025, 4, 1), Decimal("1500"), None, dt.date(2025, 9, 26)) for n in (1, 2, 3)
+        (f"JZXM-T-000{n}", dt.date(2025, 3, 15), dt.date(2025, 4, 1), Decimal("1500"), None, dt.date(2025, 9, 26))
+        for n in (1, 2, 3)
     ]
 
 
@@ -100,18 +201,26 @@ def test_investment_in_yi_yuan_is_converted_to_wan_yuan(conn, tmp_path):
 
 
 def test_two_row_header_with_sub_items_and_footnotes(conn, tmp_path):
-    write_xlsx(tmp_path / "tjj" / "主要经济指标.xlsx", [
-        ["胶州市主要经济指标"], ["（2025年1-9月）"],
-        ["指标名称", "计量单位", "9月", None, "1-9月", None],
-        [None, None, "绝对值", "同比增长（%）", "绝对值", "同比增长（%）"],
-        ["货物进出口总额", "亿元", 70.3, 3.2, "612.7", 4.1],
-        ["  #出口", "亿元", "——", "——", 401.2, 6.3],
-        ["规模以上工业增加值", "%", "——", 7.2, "——", 7.8],
-        ["注：“——”表示无数据。"],
-    ], merges=("A3:A4", "B3:B4", "C3:D3", "E3:F3"))
+    write_xlsx(
+        tmp_path / "tjj" / "主要经济指标.xlsx",
+        [
+            ["胶州市主要经济指标"],
+            ["（2025年1-9月）"],
+            ["指标名称", "计量单位", "9月", None, "1-9月", None],
+            [None, None, "绝对值", "同比增长（%）", "绝对值", "同比增长（%）"],
+            ["货物进出口总额", "亿元", 70.3, 3.2, "612.7", 4.1],
+            ["  #出口", "亿元", "——", "——", 401.2, 6.3],
+            ["规模以上工业增加值", "%", "——", 7.2, "——", 7.8],
+            ["注：“——”表示无数据。"],
+        ],
+        merges=("A3:A4", "B3:B4", "C3:D3", "E3:F3"),
+    )
     (result,) = load(conn, tmp_path)
     assert (result.status, result.rows) == ("loaded", 3)
-    assert rows(conn, "SELECT indicator_name, is_sub_item, month_value, month_growth_pct, ytd_value, ytd_growth_pct FROM raw.tjj_indicator_report ORDER BY source_row") == [
+    assert rows(
+        conn,
+        "SELECT indicator_name, is_sub_item, month_value, month_growth_pct, ytd_value, ytd_growth_pct FROM raw.tjj_indicator_report ORDER BY source_row",
+    ) == [
         ("货物进出口总额", False, Decimal("70.3"), Decimal("3.2"), Decimal("612.7"), Decimal("4.1")),
         ("出口", True, None, None, Decimal("401.2"), Decimal("6.3")),
         ("规模以上工业增加值", False, None, Decimal("7.2"), None, Decimal("7.8")),
@@ -122,11 +231,21 @@ def test_all_sample_files_load_with_the_numbers_of_the_files(conn):
     results = load(conn, SAMPLE)
     assert [r.status for r in results] == ["loaded"] * 12
     assert sum(r.rows for r in results) == 161 * 4 + 5 + 15 + 2 + 3 + 1 + 3 + 14 + 1000
-    assert rows(conn, "SELECT ytd_value, ytd_growth_pct FROM raw.tjj_indicator_report WHERE indicator_name = '地区生产总值'") == [(Decimal("1180.5"), Decimal("5.4"))]
-    assert rows(conn, "SELECT month_value, ytd_value FROM raw.department_indicator_report WHERE indicator_name = '新引进各类人才'") == [(Decimal("1020"), Decimal("9350"))]
+    assert rows(
+        conn, "SELECT ytd_value, ytd_growth_pct FROM raw.tjj_indicator_report WHERE indicator_name = '地区生产总值'"
+    ) == [(Decimal("1180.5"), Decimal("5.4"))]
+    assert rows(
+        conn,
+        "SELECT month_value, ytd_value FROM raw.department_indicator_report WHERE indicator_name = '新引进各类人才'",
+    ) == [(Decimal("1020"), Decimal("9350"))]
     assert rows(conn, "SELECT sum(ytd_output_yi) FROM raw.chain_report") == [(Decimal("1918.78"),)]  # the file's 合计
-    assert rows(conn, "SELECT sum(ytd_investment_wan) FROM raw.project_ledger WHERE as_of_date = '2025-09-26'") == [(Decimal("1499252.40"),)]
-    lineage = rows(conn, "SELECT source_file, source_row, length(source_sha256) FROM raw.enterprise_report ORDER BY source_row LIMIT 1")
+    assert rows(conn, "SELECT sum(ytd_investment_wan) FROM raw.project_ledger WHERE as_of_date = '2025-09-26'") == [
+        (Decimal("1499252.40"),)
+    ]
+    lineage = rows(
+        conn,
+        "SELECT source_file, source_row, length(source_sha256) FROM raw.enterprise_report ORDER BY source_row LIMIT 1",
+    )
     assert lineage == [("tjj/重点企业产值月报_202509.csv", 2, 64)]
 
 
@@ -141,28 +260,94 @@ def test_same_bytes_twice_load_nothing_twice(conn, landing):
 
 
 def test_a_newer_delivery_replaces_the_older_one_and_weekly_ledgers_are_all_kept(conn, tmp_path):
-    first = write_csv(tmp_path / "rsj" / "人社局_202509.csv", [DEPT_HEADER, ["人社局", "202509", "新引进各类人才", "人", "1000", "9000", "", "", "", ""]])
+    first = write_csv(
+        tmp_path / "rsj" / "人社局_202509.csv",
+        [DEPT_HEADER, ["人社局", "202509", "新引进各类人才", "人", "1000", "9000", "", "", "", ""]],
+    )
     load(conn, tmp_path)
     first.unlink()
-    write_csv(tmp_path / "rsj" / "人社局_202509_更正.csv", [DEPT_HEADER, ["人社局", "202509", "新引进各类人才", "人", "1020", "9350", "", "", "", ""]])
+    write_csv(
+        tmp_path / "rsj" / "人社局_202509_更正.csv",
+        [DEPT_HEADER, ["人社局", "202509", "新引进各类人才", "人", "1020", "9350", "", "", "", ""]],
+    )
     (result,) = load(conn, tmp_path)
     assert result.superseded
     assert rows(conn, "SELECT status FROM raw.load_audit ORDER BY load_id") == [("superseded",), ("loaded",)]
-    active = rows(conn, """SELECT ytd_value FROM raw.department_indicator_report r JOIN raw.load_audit a USING (load_id)
-                           WHERE a.status = 'loaded'""")
+    active = rows(
+        conn,
+        """SELECT ytd_value FROM raw.department_indicator_report r JOIN raw.load_audit a USING (load_id)
+                           WHERE a.status = 'loaded'""",
+    )
     assert active == [(Decimal("9350"),)]
 
 
 BAD_INPUTS = {
-    "truncated.xlsx": (lambda p: p.write_bytes((SAMPLE / "gxj" / "2025年1-9月产业链运行监测表.xlsx").read_bytes()[:3000]), "xlsx"),
+    "truncated.xlsx": (
+        lambda p: p.write_bytes((SAMPLE / "gxj" / "2025年1-9月产业链运行监测表.xlsx").read_bytes()[:3000]),
+        "xlsx",
+    ),
     "picture.xlsx": (lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 200), "xlsx"),
     "empty.csv": (lambda p: p.write_bytes(b""), "empty"),
     "header_only.csv": (lambda p: write_csv(p, [DEPT_HEADER]), "no data rows"),
-    "no_unit_column.csv": (lambda p: write_csv(p, [[h for h in DEPT_HEADER if h != "计量单位"], ["商务局", "202509", "x", "1", "2", "3", "", "", ""]]), "计量单位"),
-    "abc.csv": (lambda p: write_csv(p, [DEPT_HEADER, ["商务局", "202509", "跨境电商进出口额", "亿元", "3.6", "31.2", "1", "", "", ""], ["商务局", "202509", "中欧班列开行数", "列", "abc", "768", "", "", "", ""]]), "row 3"),
-    "台账_2025-09-26_bad_date.csv": (lambda p: write_csv(p, [ledger_rows()[1], [1, "JZXM-X", "项目", "重点项目", "聚焦突破类", "智能家电", 1, 1, 1, "2025-02-30", "2025-04-01", "", "", "", "已签约", "", "", "", "", "", ""]]), "2025-02-30"),
-    "long_line.csv": (lambda p: p.write_bytes(",".join(DEPT_HEADER).encode() + b"\n" + b"a" * (100 * 1024 * 1024) + b"\n"), "longer than"),
-    "sql_header.csv": (lambda p: write_csv(p, [["报送单位", "报告期", "指标名称\"; DROP TABLE raw.load_audit; --", "计量单位"], ["a", "b", "c", "d"]]), "指标名称"),
+    "no_unit_column.csv": (
+        lambda p: write_csv(
+            p, [[h for h in DEPT_HEADER if h != "计量单位"], ["商务局", "202509", "x", "1", "2", "3", "", "", ""]]
+        ),
+        "计量单位",
+    ),
+    "abc.csv": (
+        lambda p: write_csv(
+            p,
+            [
+                DEPT_HEADER,
+                ["商务局", "202509", "跨境电商进出口额", "亿元", "3.6", "31.2", "1", "", "", ""],
+                ["商务局", "202509", "中欧班列开行数", "列", "abc", "768", "", "", "", ""],
+            ],
+        ),
+        "row 3",
+    ),
+    "台账_2025-09-26_bad_date.csv": (
+        lambda p: write_csv(
+            p,
+            [
+                ledger_rows()[1],
+                [
+                    1,
+                    "JZXM-X",
+                    "项目",
+                    "重点项目",
+                    "聚焦突破类",
+                    "智能家电",
+                    1,
+                    1,
+                    1,
+                    "2025-02-30",
+                    "2025-04-01",
+                    "",
+                    "",
+                    "",
+                    "已签约",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                ],
+            ],
+        ),
+        "2025-02-30",
+    ),
+    "long_line.csv": (
+        lambda p: p.write_bytes(",".join(DEPT_HEADER).encode() + b"\n" + b"a" * (100 * 1024 * 1024) + b"\n"),
+        "longer than",
+    ),
+    "sql_header.csv": (
+        lambda p: write_csv(
+            p, [["报送单位", "报告期", '指标名称"; DROP TABLE raw.load_audit; --', "计量单位"], ["a", "b", "c", "d"]]
+        ),
+        "指标名称",
+    ),
 }
 
 
@@ -173,7 +358,10 @@ def test_broken_files_are_quarantined_whole_with_a_reason(conn, tmp_path, name):
     (tmp_path / department).mkdir()
     path = tmp_path / department / name
     make(path)
-    write_csv(tmp_path / "kjj" / "good.csv", [DEPT_HEADER, ["科技局", "202509", "新增科技型企业", "家", "21", "201", "", "", "", ""]])
+    write_csv(
+        tmp_path / "kjj" / "good.csv",
+        [DEPT_HEADER, ["科技局", "202509", "新增科技型企业", "家", "21", "201", "", "", "", ""]],
+    )
     results = {r.source_file: r for r in load(conn, tmp_path)}
     bad = results[f"{department}/{name}"]
     assert bad.status == "quarantined"

@@ -9,7 +9,6 @@ puts all of them beside the sample delivery and runs the pipeline's ingest step 
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import shutil
 import zipfile
@@ -58,6 +57,7 @@ def _sheet_change(edit):
 
 # --- the bad files -----------------------------------------------------------------------------------
 
+
 def _dept_lines() -> list[str]:
     """The sample's 商务局 报送表 (GB18030, as Excel writes it on a Chinese Windows) as text lines."""
     return DEPT_CSV.read_bytes().decode("gb18030").splitlines()
@@ -73,8 +73,11 @@ def nul_csv(folder: Path) -> Path:
 
 
 def cut_off_sheet(folder: Path) -> Path:
-    return _rezip(LEDGER, folder / "fgj" / "重点项目调度台账_2025-09-26_cut.xlsx",
-                  _sheet_change(lambda data: data[: len(data) // 2]))
+    return _rezip(
+        LEDGER,
+        folder / "fgj" / "重点项目调度台账_2025-09-26_cut.xlsx",
+        _sheet_change(lambda data: data[: len(data) // 2]),
+    )
 
 
 def broken_zip(folder: Path) -> Path:
@@ -88,23 +91,33 @@ def broken_zip(folder: Path) -> Path:
 def zip_bomb(folder: Path) -> Path:
     """The sheet XML padded with 64 MB of whitespace (legal between elements): 64 kB packed."""
     padding = b" " * (64 << 20)
-    return _rezip(LEDGER, folder / "fgj" / "重点项目调度台账_2025-09-26_bomb.xlsx",
-                  _sheet_change(lambda data: data.replace(b"<sheetData>", b"<sheetData>" + padding, 1)))
+    return _rezip(
+        LEDGER,
+        folder / "fgj" / "重点项目调度台账_2025-09-26_bomb.xlsx",
+        _sheet_change(lambda data: data.replace(b"<sheetData>", b"<sheetData>" + padding, 1)),
+    )
 
 
 def whole_grid_dimension(folder: Path) -> Path:
-    return _rezip(LEDGER, folder / "fgj" / "重点项目调度台账_2025-09-26_dim.xlsx",
-                  _sheet_change(lambda data: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', data)))
+    return _rezip(
+        LEDGER,
+        folder / "fgj" / "重点项目调度台账_2025-09-26_dim.xlsx",
+        _sheet_change(lambda data: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', data)),
+    )
 
 
 def huge_shared_strings(folder: Path) -> Path:
     """A shared-strings part of 700,000 strings (14 MB unpacked, a few hundred kB packed), declared in the
     package so that a reader loads it whole before the first row."""
     strings = b"".join(b"<si><t>%d</t></si>" % n for n in range(700_000))
-    sst = (b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="700000" '
-           b'uniqueCount="700000">' + strings + b"</sst>")
-    override = (b'<Override PartName="/xl/sharedStrings.xml" '
-                b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>')
+    sst = (
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="700000" '
+        b'uniqueCount="700000">' + strings + b"</sst>"
+    )
+    override = (
+        b'<Override PartName="/xl/sharedStrings.xml" '
+        b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+    )
 
     def grow(name: str, data: bytes) -> bytes:
         return data.replace(b"</Types>", override + b"</Types>") if name == "[Content_Types].xml" else data
@@ -184,7 +197,10 @@ BAD_FILES = {
     "undecodable": (undecodable, r"not valid utf-8"),
     "too_many_rows": (too_many_rows, r"more than 5,000 rows.*ECON_MAX_ROWS"),
     "too_many_columns": (too_many_columns, r"row 2: 1\d\d cells.*ECON_MAX_COLUMNS"),
-    "integer_out_of_range": (integer_out_of_range, r"row 3, column '序号': the warehouse refused a value: .*out of range"),
+    "integer_out_of_range": (
+        integer_out_of_range,
+        r"row 3, column '序号': the warehouse refused a value: .*out of range",
+    ),
     "too_big": (too_big, r"bytes, over the limit .*ECON_MAX_FILE_BYTES"),
 }
 
@@ -204,11 +220,19 @@ def test_a_bad_file_is_quarantined_whole_and_the_rest_loads(conn, tmp_path, case
     result = results[bad.relative_to(landing).as_posix()]
     assert result.status == "quarantined", result
     assert re.search(reason, result.reason), result.reason
-    assert rows(conn, "SELECT count(*) FROM raw.department_indicator_report") == [(3,)]  # 科技局's rows, nothing of the bad file
-    (audit,) = rows(conn, "SELECT rows_loaded, quarantined_path, source_sha256 FROM raw.load_audit WHERE status = 'quarantined'")
+    assert rows(conn, "SELECT count(*) FROM raw.department_indicator_report") == [
+        (3,)
+    ]  # 科技局's rows, nothing of the bad file
+    (audit,) = rows(
+        conn, "SELECT rows_loaded, quarantined_path, source_sha256 FROM raw.load_audit WHERE status = 'quarantined'"
+    )
     assert audit[0] == 0
     if audit[1]:  # the kept copy is exactly the bytes that were read
-        assert hashlib.sha256(Path(audit[1]).read_bytes()).hexdigest() == audit[2] == hashlib.sha256(bad.read_bytes()).hexdigest()
+        assert (
+            hashlib.sha256(Path(audit[1]).read_bytes()).hexdigest()
+            == audit[2]
+            == hashlib.sha256(bad.read_bytes()).hexdigest()
+        )
 
 
 def test_the_quarantined_copy_is_the_bytes_that_were_parsed(conn, tmp_path):
@@ -217,7 +241,9 @@ def test_the_quarantined_copy_is_the_bytes_that_were_parsed(conn, tmp_path):
     original = bad.read_bytes()
     (result,) = load(conn, landing)
     bad.write_bytes(b"changed after the load")  # the department overwrites its file: the kept copy is unaffected
-    ((kept, sha),) = rows(conn, "SELECT quarantined_path, source_sha256 FROM raw.load_audit WHERE load_id = %s", (result.load_id,))
+    ((kept, sha),) = rows(
+        conn, "SELECT quarantined_path, source_sha256 FROM raw.load_audit WHERE load_id = %s", (result.load_id,)
+    )
     assert Path(kept).read_bytes() == original and hashlib.sha256(original).hexdigest() == sha
 
 
@@ -239,15 +265,22 @@ def test_a_database_that_goes_away_fails_the_ingest(tmp_path, warehouse, server_
 
 
 def _raw_counts(conn) -> dict[str, int]:
-    tables = ["tjj_indicator_report", "department_indicator_report", "chain_report", "project_ledger",
-              "issue_ledger", "enterprise_report"]
+    tables = [
+        "tjj_indicator_report",
+        "department_indicator_report",
+        "chain_report",
+        "project_ledger",
+        "issue_ledger",
+        "enterprise_report",
+    ]
     return {table: rows(conn, f"SELECT count(*) FROM raw.{table}")[0][0] for table in tables}
 
 
-def test_one_delivery_holding_every_bad_input_loads_the_sample_as_without_them(conn, warehouse, landing, tmp_path,
-                                                                                mailbox, server_url):
-    from tests.conftest import new_database
+def test_one_delivery_holding_every_bad_input_loads_the_sample_as_without_them(
+    conn, warehouse, landing, tmp_path, mailbox, server_url
+):
     from econ_monitor.warehouse import connect
+    from tests.conftest import new_database
 
     # The reference: the sample alone, in a database of its own.
     clean_url = new_database(server_url)
@@ -255,6 +288,7 @@ def test_one_delivery_holding_every_bad_input_loads_the_sample_as_without_them(c
         ingest_landing(clean, SAMPLE, tmp_path / "q-clean")
         expected = _raw_counts(clean)
     import os
+
     os.environ["ECON_WAREHOUSE_URL"] = warehouse
 
     bad_files = {maker(landing).relative_to(landing).as_posix(): reason for maker, reason in BAD_FILES.values()}

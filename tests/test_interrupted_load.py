@@ -33,9 +33,11 @@ def _large_enterprise_report(landing) -> int:
 
 def _copy_in_progress(url: str) -> bool:
     with connect(url) as conn:
-        return bool(conn.execute(
-            "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY%%' AND state = 'active'"
-        ).fetchone())
+        return bool(
+            conn.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY%%' AND state = 'active'"
+            ).fetchone()
+        )
 
 
 def test_a_load_killed_mid_file_and_run_again_loads_the_file_exactly_once(conn, warehouse, tmp_path):
@@ -46,8 +48,10 @@ def test_a_load_killed_mid_file_and_run_again_loads_the_file_exactly_once(conn, 
         "from econ_monitor.ingest.loader import ingest_landing\n"
         "with connect() as conn:\n    ingest_landing(conn, Path(sys.argv[1]), Path(sys.argv[2]))\n"
     )
-    loader = subprocess.Popen([sys.executable, "-c", script, str(landing), str(tmp_path / "quarantine")],
-                              env={**os.environ, "ECON_WAREHOUSE_URL": warehouse})
+    loader = subprocess.Popen(
+        [sys.executable, "-c", script, str(landing), str(tmp_path / "quarantine")],
+        env={**os.environ, "ECON_WAREHOUSE_URL": warehouse},
+    )
     deadline = time.monotonic() + 120
     while not _copy_in_progress(warehouse):
         assert loader.poll() is None and time.monotonic() < deadline, "the loader finished before it could be killed"
@@ -62,5 +66,7 @@ def test_a_load_killed_mid_file_and_run_again_loads_the_file_exactly_once(conn, 
 
     (result,) = load(conn, landing)  # the retry
     assert (result.status, result.rows) == ("loaded", expected_rows)
-    assert rows(conn, "SELECT count(*), count(DISTINCT credit_code) FROM raw.enterprise_report") == [(expected_rows, expected_rows)]
+    assert rows(conn, "SELECT count(*), count(DISTINCT credit_code) FROM raw.enterprise_report") == [
+        (expected_rows, expected_rows)
+    ]
     assert rows(conn, "SELECT status, count(*) FROM raw.load_audit GROUP BY status") == [("loaded", 1)]

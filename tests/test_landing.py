@@ -27,6 +27,7 @@ def _age(path: Path, seconds: float) -> None:
 
 # --- only regular files, never through a link ---------------------------------------------------------
 
+
 def test_a_symlink_to_a_file_outside_is_refused_and_its_target_never_copied(conn, tmp_path):
     secret = tmp_path / "environ"
     secret.write_text("ECON_SMTP_PASSWORD=hunter2\n")
@@ -68,6 +69,7 @@ def test_a_fifo_is_refused_without_being_opened(conn, tmp_path):
 
 # --- a file still being written -----------------------------------------------------------------------
 
+
 def test_a_file_is_taken_only_once_it_has_settled(conn, warehouse, tmp_path, monkeypatch):
     monkeypatch.setenv("ECON_FILE_SETTLE_SECONDS", "60")
     (tmp_path / "kjj").mkdir()
@@ -86,6 +88,7 @@ def test_a_file_is_taken_only_once_it_has_settled(conn, warehouse, tmp_path, mon
 
 
 # --- the audit grows with deliveries, not with runs ---------------------------------------------------
+
 
 def test_an_unchanged_landing_is_not_read_again(conn, warehouse, landing):
     load(conn, landing)
@@ -106,13 +109,17 @@ def test_an_unchanged_landing_is_not_read_again(conn, warehouse, landing):
 
 # --- corrections --------------------------------------------------------------------------------------
 
+
 def _rsj(path: Path, ytd: str) -> Path:
     return write_csv(path, [DEPT_HEADER, ["人社局", "202509", "新引进各类人才", "人", "1000", ytd, "", "", "", ""]])
 
 
 def _active_ytd(conn) -> list[tuple]:
-    return rows(conn, """SELECT ytd_value FROM raw.department_indicator_report r JOIN raw.load_audit a USING (load_id)
-                         WHERE a.status = 'loaded'""")
+    return rows(
+        conn,
+        """SELECT ytd_value FROM raw.department_indicator_report r JOIN raw.load_audit a USING (load_id)
+                         WHERE a.status = 'loaded'""",
+    )
 
 
 def test_a_correction_withdrawn_makes_the_earlier_delivery_current_again(conn, tmp_path):
@@ -130,7 +137,11 @@ def test_a_correction_withdrawn_makes_the_earlier_delivery_current_again(conn, t
     (result,) = load(conn, tmp_path)
     assert result.status == "duplicate" and "current again" in result.reason
     assert _active_ytd(conn) == [(Decimal("9000"),)]
-    assert rows(conn, "SELECT status FROM raw.load_audit ORDER BY load_id") == [("loaded",), ("superseded",), ("duplicate",)]
+    assert rows(conn, "SELECT status FROM raw.load_audit ORDER BY load_id") == [
+        ("loaded",),
+        ("superseded",),
+        ("duplicate",),
+    ]
 
 
 def test_a_corrected_weekly_ledger_supersedes_the_one_of_the_same_date(conn, tmp_path):
@@ -139,11 +150,15 @@ def test_a_corrected_weekly_ledger_supersedes_the_one_of_the_same_date(conn, tmp
     write_xlsx(tmp_path / "fgj" / "重点项目调度台账_2025-09-26_更正.xlsx", ledger_rows(total=60000))
     result = {r.source_file: r for r in load(conn, tmp_path)}["fgj/重点项目调度台账_2025-09-26_更正.xlsx"]
     assert result.status == "loaded" and result.superseded
-    assert rows(conn, """SELECT total_investment_wan FROM raw.project_ledger r JOIN raw.load_audit a USING (load_id)
-                         WHERE a.status = 'loaded'""") == [(Decimal("60000"),)]
+    assert rows(
+        conn,
+        """SELECT total_investment_wan FROM raw.project_ledger r JOIN raw.load_audit a USING (load_id)
+                         WHERE a.status = 'loaded'""",
+    ) == [(Decimal("60000"),)]
 
 
 # --- a ledger that shrank -------------------------------------------------------------------------------
+
 
 def test_a_ledger_with_far_fewer_projects_than_the_previous_one_withholds_project_alerts(conn, warehouse, landing):
     path = landing / "fgj" / "重点项目调度台账_2025-09-26.xlsx"

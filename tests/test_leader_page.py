@@ -80,9 +80,12 @@ def test_the_page_lists_the_leaders_open_warnings_red_first_in_the_digests_words
     page = httpx.get(f"{base}/leader/page", params={"token": _page_token("L04")})
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
     assert '<meta name="viewport"' in page.text
-    expected = rows(conn, """SELECT entity_name, level FROM monitor.alerts
+    expected = rows(
+        conn,
+        """SELECT entity_name, level FROM monitor.alerts
                              WHERE leader_code = 'L04' AND status IN ('open', 'claimed')
-                             ORDER BY level <> 'red', rule_code, entity_code""")
+                             ORDER BY level <> 'red', rule_code, entity_code""",
+    )
     assert expected and any(level == "red" for _, level in expected)
     cards = page.text.split("<section")[1:]
     assert len(cards) == len(expected)
@@ -110,8 +113,9 @@ def test_claim_with_a_note_feedback_and_close_with_a_note(site):
     assert "已由 分管商贸副市长 于" in card and "认领" in card
     assert "措施 成立外贸专班，<b>逐企</b>走访" in card  # escaped: shown as text, not markup
     assert "<b>逐企</b>" not in claimed.text and "&lt;b&gt;逐企&lt;/b&gt;" in claimed.text
-    assert rows(conn, "SELECT status, claimed_by FROM monitor.alerts WHERE alert_key = %s",
-                (FOREIGN_TRADE,)) == [("claimed", "分管商贸副市长")]
+    assert rows(conn, "SELECT status, claimed_by FROM monitor.alerts WHERE alert_key = %s", (FOREIGN_TRADE,)) == [
+        ("claimed", "分管商贸副市长")
+    ]
 
     fed_back = _post(base, "feedback", token, FOREIGN_TRADE, "已走访 12 家重点外贸企业")
     assert fed_back.status_code == 200 and "已反馈" in fed_back.text
@@ -124,10 +128,15 @@ def test_claim_with_a_note_feedback_and_close_with_a_note(site):
 
     closed = _post(base, "close", token, FOREIGN_TRADE, "9月进出口回升，销号")
     assert closed.status_code == 200 and "已销号" in closed.text and "货物进出口总额" not in closed.text
-    assert rows(conn, "SELECT status, close_note FROM monitor.alerts WHERE alert_key = %s",
-                (FOREIGN_TRADE,)) == [("closed", "9月进出口回升，销号")]
-    assert rows(conn, """SELECT event_type, actor, note FROM monitor.alert_events
-                         WHERE alert_key = %s AND note IS NOT NULL ORDER BY event_id""", (FOREIGN_TRADE,)) == [
+    assert rows(conn, "SELECT status, close_note FROM monitor.alerts WHERE alert_key = %s", (FOREIGN_TRADE,)) == [
+        ("closed", "9月进出口回升，销号")
+    ]
+    assert rows(
+        conn,
+        """SELECT event_type, actor, note FROM monitor.alert_events
+                         WHERE alert_key = %s AND note IS NOT NULL ORDER BY event_id""",
+        (FOREIGN_TRADE,),
+    ) == [
         ("claimed", "分管商贸副市长", "成立外贸专班，<b>逐企</b>走访"),
         ("feedback", "分管商贸副市长", "已走访 12 家重点外贸企业"),
         ("closed", "分管商贸副市长", "9月进出口回升，销号"),
@@ -154,7 +163,11 @@ def test_a_wrong_token_is_refused(site, case):
     elif case == "tampered":
         token, status, expected = _page_token("L07")[:-3] + "AAA", 403, "链接无效"
     else:  # a link to claim one warning does not open the page
-        token, status, expected = sign(load_settings().link_secret, "claim", VC_INSTITUTIONS, "L07"), 403, "another action"
+        token, status, expected = (
+            sign(load_settings().link_secret, "claim", VC_INSTITUTIONS, "L07"),
+            403,
+            "another action",
+        )
     for action in ("claim", "close"):
         response = _post(base, action, token, VC_INSTITUTIONS, "不该生效")
         assert response.status_code == status and expected in response.text
@@ -170,9 +183,13 @@ def test_the_notes_appear_beside_the_warning_in_the_next_weekly_dispatch(site):
     from econ_monitor.reports import weekly_dispatch
 
     base, conn = site
-    key, name = rows(conn, """SELECT alert_key, entity_name FROM monitor.alerts
+    key, name = rows(
+        conn,
+        """SELECT alert_key, entity_name FROM monitor.alerts
                               WHERE leader_code = 'L07' AND status = 'open' AND alert_key <> %s
-                              ORDER BY alert_key LIMIT 1""", (VC_INSTITUTIONS,))[0]
+                              ORDER BY alert_key LIMIT 1""",
+        (VC_INSTITUTIONS,),
+    )[0]
     token = _page_token("L07")
     assert _post(base, "claim", token, key, "制定<招商>清单").status_code == 200
     assert _post(base, "feedback", token, key, "已对接 3 家机构").status_code == 200
@@ -192,9 +209,19 @@ def test_the_page_fits_a_390px_phone_screen(site, tmp_path):
     base, _ = site
     shot = tmp_path / "leader_page.png"
     url = f"{base}/leader/page?token={_page_token('L07')}"
-    common = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-              f"--user-data-dir={tmp_path / 'profile'}", "--hide-scrollbars", "--window-size=390,1400"]
+    common = [
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--hide-scrollbars",
+        "--window-size=390,1400",
+    ]
     subprocess.run([*common, f"--screenshot={shot}", url], check=True, capture_output=True, timeout=120)
     dom = subprocess.run([*common, "--dump-dom", url], check=True, capture_output=True, timeout=120, text=True).stdout
     assert "领任务" in dom and "新增落户创投风投机构" in dom

@@ -29,7 +29,11 @@ from econ_monitor.warehouse import connect
 from tests.conftest import SAMPLE, Mailbox
 from tests.support import load_and_build, rows
 
-INDUSTRY, COMMERCE, TECH = "industry-vice-mayor@jiaozhou.example", "commerce-vice-mayor@jiaozhou.example", "tech-vice-mayor@jiaozhou.example"
+INDUSTRY, COMMERCE, TECH = (
+    "industry-vice-mayor@jiaozhou.example",
+    "commerce-vice-mayor@jiaozhou.example",
+    "tech-vice-mayor@jiaozhou.example",
+)
 DATA_TEAM = "data-team@jiaozhou.example"
 _keys = itertools.count(1)
 
@@ -57,7 +61,9 @@ class Handler:
             return "250 OK"
         if self.data_replies:
             return self.data_replies.pop(0)
-        self.messages.append(email.message_from_bytes(envelope.original_content or envelope.content, policy=policy.default))
+        self.messages.append(
+            email.message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+        )
         return "250 OK"
 
     def authenticate(self, server, session, envelope, mechanism, auth_data):
@@ -89,8 +95,10 @@ def smtp(monkeypatch):
 
 def _queue(conn, *codes: str, kind: str = "digest") -> list[int]:
     with conn.transaction(), conn.cursor() as cur:
-        return [enqueue(cur, Mail(kind, f"test:{next(_keys)}", code, f"【测试】mail to {code}", "正文", "<p>正文</p>"))
-                for code in codes]
+        return [
+            enqueue(cur, Mail(kind, f"test:{next(_keys)}", code, f"【测试】mail to {code}", "正文", "<p>正文</p>"))
+            for code in codes
+        ]
 
 
 def _deliver():
@@ -104,8 +112,12 @@ def _make_due(conn) -> None:
 
 
 def _state(conn) -> dict[str, tuple]:
-    return {email_: (status, attempts) for email_, status, attempts in
-            rows(conn, "SELECT recipient_email, status, attempts FROM monitor.outbox ORDER BY message_id")}
+    return {
+        email_: (status, attempts)
+        for email_, status, attempts in rows(
+            conn, "SELECT recipient_email, status, attempts FROM monitor.outbox ORDER BY message_id"
+        )
+    }
 
 
 def test_every_attempt_of_a_mail_carries_the_same_message_id(conn, smtp):
@@ -120,10 +132,16 @@ def test_every_attempt_of_a_mail_carries_the_same_message_id(conn, smtp):
 
 
 @pytest.mark.parametrize("refused_at", ["RCPT", "DATA"])
-def test_a_refused_mail_fails_for_good_the_others_go_out_and_the_data_team_is_told_once(conn, smtp, monkeypatch, refused_at):
+def test_a_refused_mail_fails_for_good_the_others_go_out_and_the_data_team_is_told_once(
+    conn, smtp, monkeypatch, refused_at
+):
     monkeypatch.setenv("ECON_MAIL_MAX_ATTEMPTS", "2")
-    server = smtp(Handler(refuse_rcpt={INDUSTRY} if refused_at == "RCPT" else (),
-                          refuse_data={INDUSTRY} if refused_at == "DATA" else ()))
+    server = smtp(
+        Handler(
+            refuse_rcpt={INDUSTRY} if refused_at == "RCPT" else (),
+            refuse_data={INDUSTRY} if refused_at == "DATA" else (),
+        )
+    )
     _queue(conn, "L03", "L04", "L05")  # the refused one first: it must not hold up the others
 
     first = _deliver()
@@ -134,7 +152,9 @@ def test_a_refused_mail_fails_for_good_the_others_go_out_and_the_data_team_is_to
     _make_due(conn)
     second = _deliver()
     assert (second.failed, second.pending) == (1, 0)
-    ((status, error),) = rows(conn, "SELECT status, last_error FROM monitor.outbox WHERE recipient_email = %s", (INDUSTRY,))
+    ((status, error),) = rows(
+        conn, "SELECT status, last_error FROM monitor.outbox WHERE recipient_email = %s", (INDUSTRY,)
+    )
     reason = "Recipient address rejected" if refused_at == "RCPT" else "content policy"
     assert status == "failed" and reason in error and ("550" in error if refused_at == "RCPT" else "554" in error)
     (report,) = server.to(DATA_TEAM)
@@ -157,7 +177,9 @@ def test_a_failure_report_that_fails_itself_is_not_reported_again(conn, smtp, mo
         _make_due(conn)
         _deliver()
     assert rows(conn, "SELECT kind, recipient_email, status FROM monitor.outbox ORDER BY message_id") == [
-        ("digest", INDUSTRY, "failed"), ("data_team", DATA_TEAM, "failed")]
+        ("digest", INDUSTRY, "failed"),
+        ("data_team", DATA_TEAM, "failed"),
+    ]
     assert server.messages == []
 
 
@@ -169,8 +191,7 @@ def test_a_temporary_refusal_is_retried_until_the_mail_goes_out(conn, smtp, monk
         outcome = _deliver()
         assert (outcome.sent, outcome.pending) == (0, 1)
         _make_due(conn)
-    ((status, error, due_later),) = rows(
-        conn, "SELECT status, last_error, next_attempt_at > now() FROM monitor.outbox")
+    ((status, error, due_later),) = rows(conn, "SELECT status, last_error, next_attempt_at > now() FROM monitor.outbox")
     assert status == "pending" and "451" in error and "try again later" in error
     assert _deliver().sent == 1
     assert _state(conn)[INDUSTRY] == ("sent", 3) and len(server.to(INDUSTRY)) == 1
@@ -184,7 +205,9 @@ def test_a_mail_that_times_out_stays_pending_and_the_others_go_out(conn, smtp, m
     outcome = _deliver()
     assert (outcome.sent, outcome.failed, outcome.pending) == (2, 0, 1)
     assert {m["To"] for m in server.messages} == {COMMERCE, TECH}
-    ((status, error),) = rows(conn, "SELECT status, last_error FROM monitor.outbox WHERE recipient_email = %s", (INDUSTRY,))
+    ((status, error),) = rows(
+        conn, "SELECT status, last_error FROM monitor.outbox WHERE recipient_email = %s", (INDUSTRY,)
+    )
     assert status == "pending" and "timed out" in error
 
 
@@ -220,21 +243,30 @@ def test_a_server_that_is_down_then_up_gets_every_mail_once(conn, monkeypatch):
 
 # --- TLS -------------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory) -> dict[str, Path]:
     """A throw-away CA and a server certificate for the name `localhost` only (not 127.0.0.1)."""
     directory = tmp_path_factory.mktemp("tls")
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
 
     def build(subject: str, key, issuer_name, issuer_key, ca: bool, san=None):
-        builder = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
-                   .issuer_name(issuer_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-                   .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
-                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-                   .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-                   .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False))
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(issuer_name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False)
+        )
         if ca:
-            builder = builder.add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+            builder = builder.add_extension(
+                x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+            )
         if san:
             builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
         return builder.sign(issuer_key, hashes.SHA256())
@@ -246,8 +278,11 @@ def certificate(tmp_path_factory) -> dict[str, Path]:
     paths = {"ca": directory / "ca.pem", "cert": directory / "server.pem", "key": directory / "server.key"}
     paths["ca"].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     paths["cert"].write_bytes(server.public_bytes(serialization.Encoding.PEM))
-    paths["key"].write_bytes(server_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                      serialization.NoEncryption()))
+    paths["key"].write_bytes(
+        server_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     return paths
 
 
@@ -327,7 +362,10 @@ def test_an_unknown_tls_mode_is_refused(monkeypatch):
 
 # --- links in digests -------------------------------------------------------------------------------------
 
-def test_no_digest_is_built_without_a_usable_link_secret_and_the_next_run_sends_them(conn, warehouse, mailbox, monkeypatch):
+
+def test_no_digest_is_built_without_a_usable_link_secret_and_the_next_run_sends_them(
+    conn, warehouse, mailbox, monkeypatch
+):
     load_and_build(conn, warehouse, SAMPLE)
     monkeypatch.delenv("ECON_LINK_SECRET")  # a deployment that forgot it (ECON_WAREHOUSE_URL is set)
     with pytest.raises(SettingsError, match="ECON_LINK_SECRET is not set"):

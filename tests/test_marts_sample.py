@@ -79,13 +79,27 @@ def test_project_category_counts_and_levels(sample_marts):
         )
     }
     for category, expected in EXPECTED["project_categories"].items():
-        assert found[category] == (expected["signed"], expected["started"], expected["signed_level"], expected["started_level"])
-    assert found["合计"][:2] == (EXPECTED["indicators"]["signed_projects"]["actual"], EXPECTED["indicators"]["started_projects"]["actual"])
+        assert found[category] == (
+            expected["signed"],
+            expected["started"],
+            expected["signed_level"],
+            expected["started_level"],
+        )
+    assert found["合计"][:2] == (
+        EXPECTED["indicators"]["signed_projects"]["actual"],
+        EXPECTED["indicators"]["started_projects"]["actual"],
+    )
 
 
 def test_project_rules_and_routing(sample_marts):
-    assert rows(sample_marts, "SELECT count(*) FROM marts.mart_project_progress WHERE as_of_date = %s",
-                (EXPECTED["as_of_ledger"],))[0][0] == EXPECTED["project_count"]
+    assert (
+        rows(
+            sample_marts,
+            "SELECT count(*) FROM marts.mart_project_progress WHERE as_of_date = %s",
+            (EXPECTED["as_of_ledger"],),
+        )[0][0]
+        == EXPECTED["project_count"]
+    )
     found: dict[str, dict] = {}
     for code, rule, level, leader in rows(
         sample_marts,
@@ -127,10 +141,9 @@ def test_bi_reader_reads_marts_and_nothing_else(sample_marts):
         sample_marts.execute("SET LOCAL ROLE bi_reader")
         assert sample_marts.execute("SELECT count(*) FROM marts.mart_indicator_monitoring").fetchone()[0] > 0
     for relation in ("raw.project_ledger", "staging.stg_fgj__project_ledger", "monitor.alerts", "reference.leaders"):
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            with sample_marts.transaction():
-                sample_marts.execute("SET LOCAL ROLE bi_reader")
-                sample_marts.execute(f"SELECT 1 FROM {relation} LIMIT 1")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), sample_marts.transaction():
+            sample_marts.execute("SET LOCAL ROLE bi_reader")
+            sample_marts.execute(f"SELECT 1 FROM {relation} LIMIT 1")
 
 
 def test_a_changed_threshold_changes_levels_on_the_next_build(sample_marts):
@@ -138,10 +151,18 @@ def test_a_changed_threshold_changes_levels_on_the_next_build(sample_marts):
 
     # foreign_trade is 4.1% against 10%: −5.9 pp, red with the default red threshold of −2 pp.
     # An operator edits seeds/warning_rules.csv; here the seeded table is changed as `dbt seed` would.
-    sample_marts.execute("UPDATE reference.warning_rules SET red_threshold = -6 WHERE rule_code = 'indicator_off_target' AND target_type = 'growth'")
+    sample_marts.execute(
+        "UPDATE reference.warning_rules SET red_threshold = -6 WHERE rule_code = 'indicator_off_target' AND target_type = 'growth'"
+    )
     run_dbt(["run", "--select", "mart_indicator_monitoring"])
-    (level,) = rows(sample_marts, "SELECT warning_level FROM marts.mart_indicator_monitoring WHERE indicator_code = 'foreign_trade' AND period_month = 9")[0]
+    (level,) = rows(
+        sample_marts,
+        "SELECT warning_level FROM marts.mart_indicator_monitoring WHERE indicator_code = 'foreign_trade' AND period_month = 9",
+    )[0]
     assert level == "yellow"
     run_dbt(["seed", "--select", "warning_rules", "--full-refresh"])
     run_dbt(["run", "--select", "mart_indicator_monitoring"])
-    assert rows(sample_marts, "SELECT warning_level FROM marts.mart_indicator_monitoring WHERE indicator_code = 'foreign_trade' AND period_month = 9") == [("red",)]
+    assert rows(
+        sample_marts,
+        "SELECT warning_level FROM marts.mart_indicator_monitoring WHERE indicator_code = 'foreign_trade' AND period_month = 9",
+    ) == [("red",)]

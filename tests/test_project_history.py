@@ -28,7 +28,11 @@ def test_a_project_that_does_not_move_goes_yellow_at_21_days_and_red_at_42(conn,
     for day in (15, 22, 29):
         _earlier_ledger(landing, dt.date(2025, 8, day))
     load_and_build(conn, warehouse, landing)
-    history = rows(conn, "SELECT as_of_date, stale_days, stale_level FROM marts.mart_project_progress WHERE project_code = %s ORDER BY as_of_date", (STILL_PROJECT,))
+    history = rows(
+        conn,
+        "SELECT as_of_date, stale_days, stale_level FROM marts.mart_project_progress WHERE project_code = %s ORDER BY as_of_date",
+        (STILL_PROJECT,),
+    )
     assert [(d.isoformat(), days, level) for d, days, level in history] == [
         ("2025-08-15", 0, "green"),
         ("2025-08-22", 7, "green"),
@@ -39,4 +43,7 @@ def test_a_project_that_does_not_move_goes_yellow_at_21_days_and_red_at_42(conn,
         ("2025-09-26", 42, "red"),
     ]
     # A project that moved in September is not stale, whatever August looked like.
-    assert rows(conn, "SELECT stale_days FROM marts.mart_project_progress WHERE project_code = 'JZXM-2025-0001' AND as_of_date = '2025-09-26'") == [(0,)]
+    assert rows(
+        conn,
+        "SELECT stale_days FROM marts.mart_project_progress WHERE project_code = 'JZXM-2025-0001' AND as_of_date = '2025-09-26'",
+    ) == [(0,)]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import openpyxl
-import pytest
 
 from econ_monitor import pipeline
 from tests.conftest import Mailbox
@@ -88,6 +87,7 @@ def test_an_unknown_leader_is_a_warning_and_routes_to_the_dispatch_centre(conn, 
         for row in sheet.iter_rows(min_row=3):
             if row[1].value == "JZXM-2024-0158":
                 row[16].value = "分管城建副市长"
+
     _edit_newest_ledger(landing, retitle)
     outcome = _run(conn, warehouse, landing, mailbox)
     assert outcome["gate"]["status"] == "passed_with_warnings" and outcome["gate"]["withheld_domains"] == []

@@ -16,8 +16,9 @@ import pytest
 from tests.support import rows
 
 POPPLER = ("pdftotext", "pdftoppm", "pdfimages", "pdffonts", "pdfinfo")
-pytestmark = pytest.mark.skipif(not all(shutil.which(tool) for tool in POPPLER),
-                                reason="poppler-utils is not installed (make system-deps)")
+pytestmark = pytest.mark.skipif(
+    not all(shutil.which(tool) for tool in POPPLER), reason="poppler-utils is not installed (make system-deps)"
+)
 
 
 def _squeeze(text: str) -> str:
@@ -27,8 +28,9 @@ def _squeeze(text: str) -> str:
 
 def _pages(pdf: Path) -> list[str]:
     # -raw keeps the order the text was drawn in: one table cell after the other, one row after the other.
-    text = subprocess.run(["pdftotext", "-raw", "-enc", "UTF-8", str(pdf), "-"], check=True, capture_output=True,
-                          text=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-raw", "-enc", "UTF-8", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
     return [_squeeze(page) for page in text.split("\f") if page.strip()]
 
 
@@ -74,18 +76,30 @@ def test_bulletin_rows_are_whole_on_one_page_with_the_marts_figures(printed):
 
     conn, reports = printed
     report, _, pages = reports["monthly_bulletin"]
-    mart = {code: (name, deviation, level) for code, name, deviation, level in rows(
-        conn, """SELECT indicator_code, indicator_name, deviation_pp, warning_level
-                   FROM marts.mart_indicator_monitoring WHERE year = 2025 AND period_month = 9""")}
+    mart = {
+        code: (name, deviation, level)
+        for code, name, deviation, level in rows(
+            conn,
+            """SELECT indicator_code, indicator_name, deviation_pp, warning_level
+                   FROM marts.mart_indicator_monitoring WHERE year = 2025 AND period_month = 9""",
+        )
+    }
     assert len(report.data["indicators"]) == len(mart) > 20
     table_pages = set()
     for index, row in enumerate(report.data["indicators"], start=1):
         name, deviation, level = mart[row["indicator_code"]]
         # From the row's number and name to its level and leader: a row cut by a page break would end on
         # the next page, after that page's header.
-        whole_row = re.compile(re.escape(f"{index}{_squeeze(name)}") + ".*?" + re.escape(_squeeze(row["actual_text"]))
-                               + ".*?" + re.escape(signed(deviation, 2)) + ".*?" + re.escape(level_label(level))
-                               + re.escape(_squeeze(row["leader_title"] or row["responsible_leader"])))
+        whole_row = re.compile(
+            re.escape(f"{index}{_squeeze(name)}")
+            + ".*?"
+            + re.escape(_squeeze(row["actual_text"]))
+            + ".*?"
+            + re.escape(signed(deviation, 2))
+            + ".*?"
+            + re.escape(level_label(level))
+            + re.escape(_squeeze(row["leader_title"] or row["responsible_leader"]))
+        )
         found = [number for number, page in enumerate(pages) if whole_row.search(page)]
         assert found, f"row {index} {name} is not whole on any page"
         table_pages.update(found)
@@ -94,14 +108,23 @@ def test_bulletin_rows_are_whole_on_one_page_with_the_marts_figures(printed):
         assert "序号指标口径实际目标时序进度偏差（百分点）" in pages[number], number
 
     text = "".join(pages)
-    levels = dict(rows(conn, """SELECT warning_level, count(*) FROM marts.mart_indicator_monitoring
-                                  WHERE year = 2025 AND period_month = 9 GROUP BY warning_level"""))
+    levels = dict(
+        rows(
+            conn,
+            """SELECT warning_level, count(*) FROM marts.mart_indicator_monitoring
+                                  WHERE year = 2025 AND period_month = 9 GROUP BY warning_level""",
+        )
+    )
     assert f"主要经济指标{len(mart)}项：●红色{levels['red']}项，▲黄色{levels['yellow']}项" in text
     ((signed_count, signed_target, started_count),) = rows(
-        conn, """SELECT signed_count, signed_target, started_count FROM marts.mart_project_targets
-                   WHERE industry_category = '合计' ORDER BY as_of_date DESC LIMIT 1""")
+        conn,
+        """SELECT signed_count, signed_target, started_count FROM marts.mart_project_targets
+                   WHERE industry_category = '合计' ORDER BY as_of_date DESC LIMIT 1""",
+    )
     assert f"新签约{signed_count}个（目标{signed_target}个" in text and f"新开工{started_count}个" in text
-    for (chain_name,) in rows(conn, "SELECT chain_name FROM marts.mart_industry_chain_monitoring WHERE period_month = 9"):
+    for (chain_name,) in rows(
+        conn, "SELECT chain_name FROM marts.mart_industry_chain_monitoring WHERE period_month = 9"
+    ):
         assert _squeeze(chain_name) in text
 
 
@@ -109,7 +132,9 @@ def test_dispatch_shows_the_open_warnings_and_stale_projects(printed):
     conn, reports = printed
     report, _, pages = reports["weekly_dispatch"]
     text = "".join(pages)
-    levels = dict(rows(conn, "SELECT level, count(*) FROM monitor.alerts WHERE status IN ('open', 'claimed') GROUP BY level"))
+    levels = dict(
+        rows(conn, "SELECT level, count(*) FROM monitor.alerts WHERE status IN ('open', 'claimed') GROUP BY level")
+    )
     assert f"红色{levels['red']}项" in text and f"黄色{levels['yellow']}项" in text
     assert "在办预警" in text
     for project in report.data["stale_projects"]:
@@ -126,7 +151,9 @@ def test_chinese_is_set_in_an_embedded_cjk_font_and_charts_are_sharp(printed):
         charts = [line.split() for line in images.splitlines()[2:] if line.split()[2] == "image"]
         assert charts, images
         for chart in charts:
-            assert int(chart[12]) >= 200 and int(chart[13]) >= 200, f"{pdf.name}: chart at {chart[12]} x {chart[13]} ppi"
+            assert int(chart[12]) >= 200 and int(chart[13]) >= 200, (
+                f"{pdf.name}: chart at {chart[12]} x {chart[13]} ppi"
+            )
 
 
 def test_no_page_is_blank(printed, tmp_path):

@@ -17,9 +17,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
 from econ_monitor.mailsink import free_port
 from econ_monitor.settings import PROJECT_DIR
-
 from tests.support import rows
 
 SUPERSET_VENV = Path(os.environ.get("SUPERSET_VENV", PROJECT_DIR / ".local" / "superset-venv"))
@@ -27,8 +27,10 @@ SUPERSET_SH = PROJECT_DIR / "deploy" / "superset.sh"
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not (SUPERSET_VENV / "bin" / "superset").exists(),
-                       reason=f"no Superset venv at {SUPERSET_VENV} (deploy/superset.sh up creates it)"),
+    pytest.mark.skipif(
+        not (SUPERSET_VENV / "bin" / "superset").exists(),
+        reason=f"no Superset venv at {SUPERSET_VENV} (deploy/superset.sh up creates it)",
+    ),
 ]
 
 
@@ -39,13 +41,17 @@ class Api:
     def __init__(self, base: str, password: str):
         self.base = base
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-        self.token = self._call("POST", "/api/v1/security/login",
-                                {"username": "admin", "password": password, "provider": "db", "refresh": True})["access_token"]
+        self.token = self._call(
+            "POST",
+            "/api/v1/security/login",
+            {"username": "admin", "password": password, "provider": "db", "refresh": True},
+        )["access_token"]
         self.csrf = self._call("GET", "/api/v1/security/csrf_token/")["result"]
 
     def _call(self, method: str, path: str, body: dict | None = None) -> dict:
-        request = urllib.request.Request(self.base + path, method=method,
-                                         data=None if body is None else json.dumps(body).encode())
+        request = urllib.request.Request(
+            self.base + path, method=method, data=None if body is None else json.dumps(body).encode()
+        )
         if body is not None:
             request.add_header("Content-Type", "application/json")
         request.add_header("Referer", self.base)
@@ -71,9 +77,15 @@ def superset(sample_warehouse, tmp_path_factory):
     url, conn = sample_warehouse
     state = tmp_path_factory.mktemp("superset")
     port = free_port()
-    env = {**os.environ, "SUPERSET_VENV": str(SUPERSET_VENV), "SUPERSET_STATE_DIR": str(state), "SUPERSET_PORT": str(port),
-           "ECON_PYTHON": sys.executable, "ECON_WAREHOUSE_URL": url,
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_DIR / "plugins"), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "SUPERSET_VENV": str(SUPERSET_VENV),
+        "SUPERSET_STATE_DIR": str(state),
+        "SUPERSET_PORT": str(port),
+        "ECON_PYTHON": sys.executable,
+        "ECON_WAREHOUSE_URL": url,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_DIR / "plugins"), os.environ.get("PYTHONPATH")])),
+    }
     subprocess.run(["bash", str(SUPERSET_SH), "up"], env=env, check=True, timeout=900)
     try:
         api = Api(f"http://127.0.0.1:{port}", (state / "admin_password").read_text().strip())
@@ -101,24 +113,32 @@ def test_every_chart_of_the_board_returns_the_marts_rows(superset):
             # the mart's own figures, row for row
             assert result["rowcount"] == rows(conn, "SELECT count(*) FROM marts.mart_indicator_monitoring")[0][0]
             shown = {(r["indicator_name"], r["period_month"], r["warning_level"]) for r in result["data"]}
-            assert shown == set(rows(conn, "SELECT indicator_name, period_month, warning_level FROM marts.mart_indicator_monitoring"))
+            assert shown == set(
+                rows(conn, "SELECT indicator_name, period_month, warning_level FROM marts.mart_indicator_monitoring")
+            )
         if chart["slice_name"] == "指标预警等级分布":
             counts = {r["warning_level"]: r["count"] for r in result["data"]}
-            assert counts == dict(rows(conn, "SELECT warning_level, count(*) FROM marts.mart_indicator_monitoring GROUP BY 1"))
+            assert counts == dict(
+                rows(conn, "SELECT warning_level, count(*) FROM marts.mart_indicator_monitoring GROUP BY 1")
+            )
 
 
 def test_bi_users_see_the_chinese_descriptions_of_the_columns(superset):
     api, _ = superset
     datasets = api.get("/api/v1/dataset/")["result"]
     indicator = next(d for d in datasets if d["table_name"] == "mart_indicator_monitoring")
-    columns = {c["column_name"]: c["description"] for c in api.get(f"/api/v1/dataset/{indicator['id']}")["result"]["columns"]}
+    columns = {
+        c["column_name"]: c["description"] for c in api.get(f"/api/v1/dataset/{indicator['id']}")["result"]["columns"]
+    }
     assert "指标名称" in columns["indicator_name"]
     assert "预警等级" in columns["warning_level"]
 
 
 def _sql_lab(api: Api, database_id: int, statement: str) -> dict:
-    return api.post("/api/v1/sqllab/execute/", {"database_id": database_id, "sql": statement, "runAsync": False,
-                                                "schema": "marts", "tab": "test"})
+    return api.post(
+        "/api/v1/sqllab/execute/",
+        {"database_id": database_id, "sql": statement, "runAsync": False, "schema": "marts", "tab": "test"},
+    )
 
 
 def test_bi_reader_reads_the_marts_and_is_refused_raw_monitor_and_reference(superset):

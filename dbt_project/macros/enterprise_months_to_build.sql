@@ -6,6 +6,7 @@
     with the column `fingerprint_column`, which the mart also stores on every row.
 #}
 {% macro enterprise_months_to_build(fingerprint_column, fingerprint_cte) %}
+    
     select * from {{ ref('stg_tjj__enterprise_report') }}
     {% if is_incremental() %}
     where (year, period_month) in (

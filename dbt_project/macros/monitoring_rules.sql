@@ -35,9 +35,9 @@
     not apply; a project to which no rule applies is green. -#}
 {% macro worst_level(level_exprs) -%}
     case greatest(
-        {%- for expr in level_exprs %}
+    {%- for expr in level_exprs %}
         case {{ expr }} when 'red' then 4 when 'yellow' then 3 when 'no_data' then 2 when 'green' then 1 else 0 end{{ "," if not loop.last }}
-        {%- endfor %}
+    {%- endfor %}
     ) when 4 then 'red' when 3 then 'yellow' when 2 then 'no_data' else 'green' end
 {%- endmacro %}
 

@@ -77,8 +77,9 @@ def _run_delivery(landing: Path, settings, log_path: Path, out: TextIO) -> int:
         _ensure_manifest()
         local_airflow.migrate_metadata_db()
         with _mail_server(settings) as eml_dir:
-            state, tasks, values = _run_dag(settings, log_path, out, "econ_delivery.py", "econ_delivery",
-                                            {"landing": str(landing)})
+            state, tasks, values = _run_dag(
+                settings, log_path, out, "econ_delivery.py", "econ_delivery", {"landing": str(landing)}
+            )
             _print_summary(state, tasks, values, eml_dir, out)
             # In-process runs have no scheduler to follow the delivery's asset events: run the report DAGs
             # that the scheduler would have started.
@@ -88,8 +89,10 @@ def _run_delivery(landing: Path, settings, log_path: Path, out: TextIO) -> int:
                     report = next(iter(report_values.values()), {}) or {}
                     if report_state == "success":
                         pdf = Path(report.get("path", "")).with_suffix(".pdf")
-                        print(f"{dag_id}: success; {report.get('title', '')} → {report.get('path', '')} (PDF: {pdf.name})",
-                              file=out)
+                        print(
+                            f"{dag_id}: success; {report.get('title', '')} → {report.get('path', '')} (PDF: {pdf.name})",
+                            file=out,
+                        )
                     state = state if report_state == "success" else report_state
     except Exception as exc:  # noqa: BLE001 - the terminal gets the error and the log path, the log the traceback
         traceback.print_exc()
@@ -129,16 +132,22 @@ def _print_summary(state: str, tasks: dict, values: dict, eml_dir: Path | None, 
         print("no new files in the landing area: nothing loaded, nothing mailed", file=out)
         return
     lines += [f"  {line}" for line in ingest.get("files", [])]
-    lines.append(f"files: {ingest.get('loaded', 0)} loaded, {ingest.get('duplicate', 0)} duplicate, "
-                 f"{ingest.get('quarantined', 0)} quarantined")
+    lines.append(
+        f"files: {ingest.get('loaded', 0)} loaded, {ingest.get('duplicate', 0)} duplicate, "
+        f"{ingest.get('quarantined', 0)} quarantined"
+    )
     if gate:
-        lines.append(f"quality gate: {gate.get('status')}; {gate.get('failed_critical', 0)} critical and "
-                     f"{gate.get('failed_warning', 0)} warning checks failed; "
-                     f"withheld: {', '.join(gate.get('withheld_domains', [])) or 'none'}")
+        lines.append(
+            f"quality gate: {gate.get('status')}; {gate.get('failed_critical', 0)} critical and "
+            f"{gate.get('failed_warning', 0)} warning checks failed; "
+            f"withheld: {', '.join(gate.get('withheld_domains', [])) or 'none'}"
+        )
     if alerts:
-        lines.append(f"warnings open: {alerts.get('open_red', 0)} red, {alerts.get('open_yellow', 0)} yellow "
-                     f"({alerts.get('opened', 0)} new, {alerts.get('worsened', 0)} worsened, "
-                     f"{alerts.get('resolved', 0)} resolved)")
+        lines.append(
+            f"warnings open: {alerts.get('open_red', 0)} red, {alerts.get('open_yellow', 0)} yellow "
+            f"({alerts.get('opened', 0)} new, {alerts.get('worsened', 0)} worsened, "
+            f"{alerts.get('resolved', 0)} resolved)"
+        )
     if mail:
         lines.append(f"mails: {mail.get('sent', 0)} sent, {mail.get('pending', 0)} pending")
     if eml_dir:
@@ -231,15 +240,19 @@ def _print_history(alert: dict, events: list[dict]) -> None:
 
     measure, gap = describe(alert)
     print(f"{alert['alert_key']}  {alert['entity_name'] or alert['entity_code']}")
-    print(f"  {level_label(alert['level'])} · {alert['status']} · episode {alert['episode']} · "
-          f"{alert['leader_code']} · {alert['period_label'] or ''}")
+    print(
+        f"  {level_label(alert['level'])} · {alert['status']} · episode {alert['episode']} · "
+        f"{alert['leader_code']} · {alert['period_label'] or ''}"
+    )
     print(f"  {measure}" + (f"\n  缺口：{gap}" if gap else ""))
     for event in events:
         when = event["occurred_at"].astimezone().strftime("%Y-%m-%d %H:%M")
         who = f" {event['actor']}" if event["actor"] and event["actor"] != "data" else ""
         note = f"：{event['note']}" if event["note"] else ""
         reason = f" ({event['details']['reason']})" if event["details"].get("reason") else ""
-        print(f"  {when}  #{event['episode'] or '-'} {event['event_type']:<16} {event['level'] or '':<6}{who}{note}{reason}")
+        print(
+            f"  {when}  #{event['episode'] or '-'} {event['event_type']:<16} {event['level'] or '':<6}{who}{note}{reason}"
+        )
 
 
 def _month(text: str) -> tuple[int, int]:
@@ -250,11 +263,18 @@ def _month(text: str) -> tuple[int, int]:
 def cmd_demo_data(args: argparse.Namespace) -> int:
     from econ_monitor.demo_data import generate
 
-    written = generate(_month(args.start), _month(args.end), Path(args.out), seed=args.seed,
-                       adjust_targets=_month(args.adjust_targets) if args.adjust_targets else None,
-                       omit_targets=tuple(args.omit_targets))
+    written = generate(
+        _month(args.start),
+        _month(args.end),
+        Path(args.out),
+        seed=args.seed,
+        adjust_targets=_month(args.adjust_targets) if args.adjust_targets else None,
+        omit_targets=tuple(args.omit_targets),
+    )
     months = sorted({path.relative_to(args.out).parts[0] for path in written})
-    print(f"{len(written)} files in {len(months)} monthly landing directories under {args.out}: {months[0]} … {months[-1]}")
+    print(
+        f"{len(written)} files in {len(months)} monthly landing directories under {args.out}: {months[0]} … {months[-1]}"
+    )
     return 0
 
 
@@ -304,7 +324,8 @@ def build_parser() -> argparse.ArgumentParser:
     build.set_defaults(func=cmd_build)
 
     alerts = commands.add_parser(
-        "alerts", help="list or show warnings; claim (领任务), give feedback (反馈) on, or close (销号) one")
+        "alerts", help="list or show warnings; claim (领任务), give feedback (反馈) on, or close (销号) one"
+    )
     alerts.add_argument("action", choices=("list", "show", "claim", "feedback", "close"))
     alerts.add_argument("alert_key", nargs="?")
     alerts.add_argument("--leader", help="leader code (L01…, D00); required for claim, feedback and close")
@@ -318,10 +339,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo_data.add_argument("--to", dest="end", required=True, help="last month, YYYY-MM")
     demo_data.add_argument("--out", required=True, help="directory for <YYYY-MM>/<department>/<file>")
     demo_data.add_argument("--seed", type=int, default=2025)
-    demo_data.add_argument("--adjust-targets", metavar="YYYY-MM",
-                           help="also write a re-delivered (年中调整) target file of that year in that month")
-    demo_data.add_argument("--omit-targets", metavar="YEAR", type=int, action="append", default=[],
-                           help="write no 年度目标任务表 for that year (its measures are no_target)")
+    demo_data.add_argument(
+        "--adjust-targets",
+        metavar="YYYY-MM",
+        help="also write a re-delivered (年中调整) target file of that year in that month",
+    )
+    demo_data.add_argument(
+        "--omit-targets",
+        metavar="YEAR",
+        type=int,
+        action="append",
+        default=[],
+        help="write no 年度目标任务表 for that year (its measures are no_target)",
+    )
     demo_data.set_defaults(func=cmd_demo_data)
 
     warehouse = commands.add_parser("warehouse", help="the embedded warehouse: print its URL or stop it")

@@ -15,15 +15,18 @@ import shutil
 import sqlite3
 import sys
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator, TextIO
+from typing import TextIO
 
 # structlog's and logging's error records as they appear in the log file: "… [error    ] …", "ERROR …".
 _ERROR_RECORD = re.compile(r"\[(error|critical)\s*\]|^(ERROR|CRITICAL)\b")
 # A line that starts a new record; the lines between two of them (a traceback) belong to the first.
-_NEW_RECORD = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}|\S*\d{2}:\d{2}:\d{2}\s|(DEBUG|INFO|WARNING|ERROR|CRITICAL)\b)")
+_NEW_RECORD = re.compile(
+    r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}|\S*\d{2}:\d{2}:\d{2}\s|(DEBUG|INFO|WARNING|ERROR|CRITICAL)\b)"
+)
 ERROR_EXCERPT_LINES = 8
 
 
@@ -76,9 +79,9 @@ def error_excerpt(log_path: Path, since: int) -> list[str]:
     end = errors[-1] + 1
     while end < len(lines) and not _NEW_RECORD.match(lines[end]):
         end += 1
-    record = lines[errors[-1]:end]
+    record = lines[errors[-1] : end]
     if len(record) > ERROR_EXCERPT_LINES:
-        record = [record[0], "…", *record[-(ERROR_EXCERPT_LINES - 2):]]
+        record = [record[0], "…", *record[-(ERROR_EXCERPT_LINES - 2) :]]
     return record
 
 

@@ -64,10 +64,19 @@ CHAIN_PACES = (0.78, 0.83, 0.87, 0.9, 0.93, 0.95, 0.97, 1.0, 1.04, 1.08, 1.12, 1
 
 # What the seeds do not say: each absolute 统计局 indicator's 2023 total (sample scale), and sub-items
 # (share of the parent, growth relative to it).
-BASE_2023 = {"gdp": 1480.0, "agri_output": 136.0, "hightech_output": 1000.0, "public_budget_revenue": 131.0,
-             "retail_sales": 330.0, "foreign_trade": 780.0, "disposable_income": 49800.0}
-SUB_ITEMS = {"retail_sales": (("限额以上单位消费品零售额", 0.45, 0.9),),
-             "foreign_trade": (("出口", 0.655, 2.2), ("进口", 0.345, -3.9))}
+BASE_2023 = {
+    "gdp": 1480.0,
+    "agri_output": 136.0,
+    "hightech_output": 1000.0,
+    "public_budget_revenue": 131.0,
+    "retail_sales": 330.0,
+    "foreign_trade": 780.0,
+    "disposable_income": 49800.0,
+}
+SUB_ITEMS = {
+    "retail_sales": (("限额以上单位消费品零售额", 0.45, 0.9),),
+    "foreign_trade": (("出口", 0.655, 2.2), ("进口", 0.345, -3.9)),
+}
 MISSING = "——"
 
 
@@ -88,34 +97,109 @@ DEPARTMENT_STYLES = {
     "rsj": CsvStyle("utf-8-sig", ("{y}年{m}月",), grouped_numbers=True),
     "jrb": CsvStyle("utf-8-sig", ("{y}{m:02d}",), padded_header=True),
 }
-DEPARTMENT_HEADER = ("报送单位", "报告期", "指标名称", "计量单位", "本月值", "1至本月累计值", "累计同比增长(%)",
-                     "填报人", "联系电话", "备注")
-LEDGER_HEADER = ("序号", "项目编号", "项目名称", "项目库", "产业类别", "所属产业链", "总投资（万元）",
-                 "年度计划投资（万元）", "本年累计完成投资（万元）", "签约日期", "计划开工日期", "实际开工日期",
-                 "计划投产日期", "实际投产日期", "建设阶段", "形象进度", "包挂领导", "责任单位", "所在镇街",
-                 "存在问题", "更新日期")
-ISSUE_HEADER = ("序号", "问题编号", "项目编号", "项目名称", "问题描述", "问题类型", "责任单位", "责任人",
-                "提出日期", "办结时限", "办理状态", "销号日期")
-ENTERPRISE_HEADER = ("统一社会信用代码", "企业名称", "所属产业链", "所在镇街", "本月产值(万元)", "1-本月累计产值(万元)",
-                     "累计同比增长(%)", "包挂领导")
+DEPARTMENT_HEADER = (
+    "报送单位",
+    "报告期",
+    "指标名称",
+    "计量单位",
+    "本月值",
+    "1至本月累计值",
+    "累计同比增长(%)",
+    "填报人",
+    "联系电话",
+    "备注",
+)
+LEDGER_HEADER = (
+    "序号",
+    "项目编号",
+    "项目名称",
+    "项目库",
+    "产业类别",
+    "所属产业链",
+    "总投资（万元）",
+    "年度计划投资（万元）",
+    "本年累计完成投资（万元）",
+    "签约日期",
+    "计划开工日期",
+    "实际开工日期",
+    "计划投产日期",
+    "实际投产日期",
+    "建设阶段",
+    "形象进度",
+    "包挂领导",
+    "责任单位",
+    "所在镇街",
+    "存在问题",
+    "更新日期",
+)
+ISSUE_HEADER = (
+    "序号",
+    "问题编号",
+    "项目编号",
+    "项目名称",
+    "问题描述",
+    "问题类型",
+    "责任单位",
+    "责任人",
+    "提出日期",
+    "办结时限",
+    "办理状态",
+    "销号日期",
+)
+ENTERPRISE_HEADER = (
+    "统一社会信用代码",
+    "企业名称",
+    "所属产业链",
+    "所在镇街",
+    "本月产值(万元)",
+    "1-本月累计产值(万元)",
+    "累计同比增长(%)",
+    "包挂领导",
+)
 
-TOWNS = ("胶东街道", "胶北街道", "胶莱街道", "胶西街道", "九龙街道", "三里河街道", "阜安街道", "中云街道",
-         "洋河镇", "李哥庄镇", "铺集镇", "里岔镇")
+TOWNS = (
+    "胶东街道",
+    "胶北街道",
+    "胶莱街道",
+    "胶西街道",
+    "九龙街道",
+    "三里河街道",
+    "阜安街道",
+    "中云街道",
+    "洋河镇",
+    "李哥庄镇",
+    "铺集镇",
+    "里岔镇",
+)
 LIBRARIES = ("重点项目", "招商引资项目", "政府投资项目", "土地资源集约利用类项目")
 PROJECT_UNITS = ("市发展和改革局", "市工业和信息化局", "市商务局", "市科技局", "上合示范区管委")
 # New signings per 产业类别 as a share of the seed's signing target: 重点实施类 falls well behind.
-SIGNING_RATIOS = {2024: {"聚焦突破类": 0.15, "重点实施类": 0.15, "加快布局类": 0.15},
-                  2025: {"聚焦突破类": 0.8, "重点实施类": 0.55, "加快布局类": 1.0},
-                  2026: {"聚焦突破类": 0.9, "重点实施类": 0.6, "加快布局类": 0.8}}
+SIGNING_RATIOS = {
+    2024: {"聚焦突破类": 0.15, "重点实施类": 0.15, "加快布局类": 0.15},
+    2025: {"聚焦突破类": 0.8, "重点实施类": 0.55, "加快布局类": 1.0},
+    2026: {"聚焦突破类": 0.9, "重点实施类": 0.6, "加快布局类": 0.8},
+}
 CEREMONY_PROJECTS = 6  # signed together on the second Friday of each January (集中签约)
-ISSUE_KINDS = (("要素保障", "配套电力接入滞后", "供电公司"), ("要素保障", "用地指标未落实", "市自然资源局"),
-               ("手续办理", "环评批复未取得", "市生态环境局"), ("手续办理", "施工许可证待办理", "市行政审批服务局"),
-               ("资金", "融资未到位", "地方金融服务中心"), ("资金", "专项资金未拨付", "市财政局"),
-               ("其他", "征地拆迁补偿未完成", "属地镇街"), ("其他", "施工用水接入滞后", "市水务局"))
+ISSUE_KINDS = (
+    ("要素保障", "配套电力接入滞后", "供电公司"),
+    ("要素保障", "用地指标未落实", "市自然资源局"),
+    ("手续办理", "环评批复未取得", "市生态环境局"),
+    ("手续办理", "施工许可证待办理", "市行政审批服务局"),
+    ("资金", "融资未到位", "地方金融服务中心"),
+    ("资金", "专项资金未拨付", "市财政局"),
+    ("其他", "征地拆迁补偿未完成", "属地镇街"),
+    ("其他", "施工用水接入滞后", "市水务局"),
+)
 
 
-def generate(start: tuple[int, int], end: tuple[int, int], out: Path, seed: int = 2025,
-             adjust_targets: tuple[int, int] | None = None, omit_targets: tuple[int, ...] = ()) -> list[Path]:
+def generate(
+    start: tuple[int, int],
+    end: tuple[int, int],
+    out: Path,
+    seed: int = 2025,
+    adjust_targets: tuple[int, int] | None = None,
+    omit_targets: tuple[int, ...] = (),
+) -> list[Path]:
     """Write every month's delivery from `start` to `end` (inclusive) below `out`; return the files written.
 
     Each January in the range also gets its year's 年度目标任务表, unless the year is in `omit_targets`;
@@ -195,8 +279,9 @@ def _save_workbook(workbook: openpyxl.Workbook, path: Path, author: str, stamp: 
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(buffer) as built, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
         for member in built.infolist():
-            target.writestr(zipfile.ZipInfo(member.filename, stamp.timetuple()[:6]), built.read(member),
-                            zipfile.ZIP_DEFLATED)
+            target.writestr(
+                zipfile.ZipInfo(member.filename, stamp.timetuple()[:6]), built.read(member), zipfile.ZIP_DEFLATED
+            )
     return _delivered(path, stamp)
 
 
@@ -315,8 +400,9 @@ def _stall_windows(rng: random.Random, start: dt.date, operation: dt.date) -> tu
     return tuple(windows)
 
 
-def _projects(seed: int, chains: list[dict[str, str]], targets: dict[str, int],
-              leaders: tuple[str, ...]) -> list[Project]:
+def _projects(
+    seed: int, chains: list[dict[str, str]], targets: dict[str, int], leaders: tuple[str, ...]
+) -> list[Project]:
     """About 300 projects signed over 2024–2026, each with its dates from talks to operation."""
     projects: list[Project] = []
     # 2024–2025 share one stream (as first drawn); a later year has its own, so adding it changed nothing
@@ -327,16 +413,22 @@ def _projects(seed: int, chains: list[dict[str, str]], targets: dict[str, int],
         drafts = []
         for year in years:
             ratios = SIGNING_RATIOS[year]
-            categories = [category for category, target in targets.items()
-                          for _ in range(round(target * ratios[category]))]
+            categories = [
+                category for category, target in targets.items() for _ in range(round(target * ratios[category]))
+            ]
             rng.shuffle(categories)
             drafts += zip(_signing_dates(rng, year, len(categories)), categories)
         projects += _drafted_projects(rng, drafts, chains, leaders, first_index=len(projects) + 1)
     return projects
 
 
-def _drafted_projects(rng: random.Random, drafts: list[tuple[dt.date, str]], chains: list[dict[str, str]],
-                      leaders: tuple[str, ...], first_index: int) -> list[Project]:
+def _drafted_projects(
+    rng: random.Random,
+    drafts: list[tuple[dt.date, str]],
+    chains: list[dict[str, str]],
+    leaders: tuple[str, ...],
+    first_index: int,
+) -> list[Project]:
     projects = []
     serials: dict[int, int] = {}
     for index, (signed, category) in enumerate(drafts, start=first_index):
@@ -349,26 +441,28 @@ def _drafted_projects(rng: random.Random, drafts: list[tuple[dt.date, str]], cha
         actual_start = max(planned_start + dt.timedelta(days=delay), signed + dt.timedelta(days=1))
         build_days = rng.randint(240, 720)
         actual_operation = actual_start + dt.timedelta(days=build_days + rng.randint(0, 60))
-        projects.append(Project(
-            code=f"JZXM-{signed.year}-{serials[signed.year]:04d}",
-            name=f"{rng.choice(('胶州', '青岛', '山东', '上合'))}{chain}"
-                 f"{rng.choice(('生产基地', '产业园', '扩建项目', '总部项目', '研发中心', '智能制造项目'))}{index}",
-            library=rng.choice(LIBRARIES),
-            category=category,
-            chain=chain,
-            total_wan=total,
-            yearly_rate_wan=int(total * rng.choice((0.2, 0.3, 0.4))),
-            leader=rng.choice(leaders),
-            unit=rng.choice(PROJECT_UNITS),
-            town=rng.choice(TOWNS),
-            talks_from=signed - dt.timedelta(days=rng.randint(21, 70)),
-            signed=signed,
-            planned_start=planned_start,
-            actual_start=actual_start,
-            planned_operation=planned_start + dt.timedelta(days=build_days),
-            actual_operation=actual_operation,
-            stalls=_stall_windows(rng, actual_start, actual_operation),
-        ))
+        projects.append(
+            Project(
+                code=f"JZXM-{signed.year}-{serials[signed.year]:04d}",
+                name=f"{rng.choice(('胶州', '青岛', '山东', '上合'))}{chain}"
+                f"{rng.choice(('生产基地', '产业园', '扩建项目', '总部项目', '研发中心', '智能制造项目'))}{index}",
+                library=rng.choice(LIBRARIES),
+                category=category,
+                chain=chain,
+                total_wan=total,
+                yearly_rate_wan=int(total * rng.choice((0.2, 0.3, 0.4))),
+                leader=rng.choice(leaders),
+                unit=rng.choice(PROJECT_UNITS),
+                town=rng.choice(TOWNS),
+                talks_from=signed - dt.timedelta(days=rng.randint(21, 70)),
+                signed=signed,
+                planned_start=planned_start,
+                actual_start=actual_start,
+                planned_operation=planned_start + dt.timedelta(days=build_days),
+                actual_operation=actual_operation,
+                stalls=_stall_windows(rng, actual_start, actual_operation),
+            )
+        )
     return projects
 
 
@@ -396,8 +490,10 @@ def _issues_of_year(seed: int, projects: list[Project], year: int) -> list[Issue
                 closed = due + dt.timedelta(days=rng.randint(45, 160))
             drafts.append((raised, rng.choice(candidates), rng.choice(ISSUE_KINDS), due, closed))
     drafts.sort(key=lambda draft: (draft[0], draft[1].code))
-    return [Issue(f"WT-{year}-{number:03d}", project, kind, raised, due, closed)
-            for number, (raised, project, kind, due, closed) in enumerate(drafts, start=1)]
+    return [
+        Issue(f"WT-{year}-{number:03d}", project, kind, raised, due, closed)
+        for number, (raised, project, kind, due, closed) in enumerate(drafts, start=1)
+    ]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -422,14 +518,16 @@ def _enterprises(seed: int, chains: list[dict[str, str]], leaders: tuple[str, ..
     enterprises = []
     for index in range(1000):
         chain = rng.choices(names, weights)[0]
-        enterprises.append(Enterprise(
-            credit_code=f"91370281MA{index:08d}",
-            name=f"青岛{chain}{rng.choice(('科技', '制造', '实业', '集团'))}有限公司{index}",
-            chain=chain,
-            town=rng.choice(TOWNS),
-            leader=rng.choice(leaders),
-            output_2023_wan=rng.lognormvariate(9.0, 0.9),
-        ))
+        enterprises.append(
+            Enterprise(
+                credit_code=f"91370281MA{index:08d}",
+                name=f"青岛{chain}{rng.choice(('科技', '制造', '实业', '集团'))}有限公司{index}",
+                chain=chain,
+                town=rng.choice(TOWNS),
+                leader=rng.choice(leaders),
+                output_2023_wan=rng.lognormvariate(9.0, 0.9),
+            )
+        )
     return enterprises
 
 
@@ -466,19 +564,32 @@ class Demo:
 
     @classmethod
     def create(cls, seed: int) -> Demo:
-        targets = {row["indicator_code"]: row for row in _read_seed("targets")
-                   if row["is_assessment_target"] == "true" and int(row["year"]) == TARGET_YEAR}
+        targets = {
+            row["indicator_code"]: row
+            for row in _read_seed("targets")
+            if row["is_assessment_target"] == "true" and int(row["year"]) == TARGET_YEAR
+        }
         all_chains = _read_seed("industry_chains")
-        chain_targets = {row["chain_code"]: row["output_target"] for row in _read_seed("chain_targets")
-                         if int(row["year"]) == TARGET_YEAR}
+        chain_targets = {
+            row["chain_code"]: row["output_target"]
+            for row in _read_seed("chain_targets")
+            if int(row["year"]) == TARGET_YEAR
+        }
         # Vice mayors 包挂 projects and enterprises; the mayor (who escalates to no one) does not.
-        leaders = tuple(row["title"] for row in _read_seed("leaders")
-                        if row["role"] == "leader" and row["escalates_to"])
-        signing_targets = {row["industry_category"]: int(row["signed_target"]) for row in _read_seed("project_targets")
-                           if int(row["year"]) == TARGET_YEAR}
+        leaders = tuple(
+            row["title"] for row in _read_seed("leaders") if row["role"] == "leader" and row["escalates_to"]
+        )
+        signing_targets = {
+            row["industry_category"]: int(row["signed_target"])
+            for row in _read_seed("project_targets")
+            if int(row["year"]) == TARGET_YEAR
+        }
         projects = _projects(seed, all_chains, signing_targets, leaders)
-        chains = [{**row, "output_target": chain_targets[row["chain_code"]]}
-                  for row in all_chains if row["chain_code"] in chain_targets]
+        chains = [
+            {**row, "output_target": chain_targets[row["chain_code"]]}
+            for row in all_chains
+            if row["chain_code"] in chain_targets
+        ]
         return cls(
             seed=seed,
             indicators={row["indicator_code"]: row for row in _read_seed("indicators")},
@@ -486,8 +597,9 @@ class Demo:
             chains=chains,
             departments={row["department_code"]: row["department_name"] for row in _read_seed("departments")},
             projects=projects,
-            issues=[issue for year in range(FIRST_YEAR, LAST_YEAR + 1)
-                    for issue in _issues_of_year(seed, projects, year)],
+            issues=[
+                issue for year in range(FIRST_YEAR, LAST_YEAR + 1) for issue in _issues_of_year(seed, projects, year)
+            ],
             enterprises=_enterprises(seed, chains, leaders),
         )
 
@@ -495,9 +607,11 @@ class Demo:
         """One month's landing directory: the monthly reports for the month and every Friday's ledgers."""
         written = [self.write_department_report(department, year, month, landing) for department in DEPARTMENT_STYLES]
         if month > 1:
-            written += [self.write_main_report(year, month, landing),
-                        self.write_enterprise_report(year, month, landing),
-                        self.write_chain_report(year, month, landing)]
+            written += [
+                self.write_main_report(year, month, landing),
+                self.write_enterprise_report(year, month, landing),
+                self.write_chain_report(year, month, landing),
+            ]
         fridays = _fridays(year, month)
         written += [self.write_project_ledger(friday, landing) for friday in fridays]
         written.append(self.write_issue_ledger(fridays[-1], landing))
@@ -511,8 +625,11 @@ class Demo:
     def growth_offsets(self, year: int) -> dict[str, float]:
         offsets = {}
         for frequency, values in GROWTH_OFFSETS.items():
-            codes = [code for code, row in self.indicators.items()
-                     if row["target_type"] == "growth" and row["frequency"] == frequency and code in self.targets]
+            codes = [
+                code
+                for code, row in self.indicators.items()
+                if row["target_type"] == "growth" and row["frequency"] == frequency and code in self.targets
+            ]
             offsets.update(_share_out(_rng(self.seed, "growth-offsets", year, frequency), codes, values))
         return offsets
 
@@ -556,8 +673,9 @@ class Demo:
                     cells[2:4] = [self.rounded(code, this_month), _one((this_month / last_year - 1) * 100)]
             rows.append(cells)
             for name, share, extra_growth in SUB_ITEMS.get(code, ()):
-                rows.append([f"#{name}", row["unit"], MISSING, MISSING,
-                             _one(cells[4] * share), _one(cells[5] + extra_growth)])
+                rows.append(
+                    [f"#{name}", row["unit"], MISSING, MISSING, _one(cells[4] * share), _one(cells[5] + extra_growth)]
+                )
         return rows
 
     def rounded(self, code: str, value: float) -> float | int:
@@ -576,8 +694,11 @@ class Demo:
 
     def cumulative_pace(self, code: str, year: int, month: int) -> float:
         """How far a department's YTD total is ahead of (>1) or behind (<1) the target's seasonal share."""
-        codes = [c for c, row in self.indicators.items()
-                 if row["target_type"] == "cumulative" and row["source_department"] in DEPARTMENT_STYLES]
+        codes = [
+            c
+            for c, row in self.indicators.items()
+            if row["target_type"] == "cumulative" and row["source_department"] in DEPARTMENT_STYLES
+        ]
         pace = _share_out(_rng(self.seed, "cumulative-paces", year), codes, CUMULATIVE_PACES)[code]
         return pace * (1 + _rng(self.seed, "cumulative", code, year, month).uniform(-0.02, 0.02))
 
@@ -593,8 +714,10 @@ class Demo:
         December only, '—' with a remark otherwise)."""
         style = DEPARTMENT_STYLES[department]
         period = style.periods[month % len(style.periods)].format(y=year, m=month)
-        codes = sorted((code for code, row in self.indicators.items() if row["source_department"] == department),
-                       key=lambda code: self.indicators[code]["frequency"] == "annual")
+        codes = sorted(
+            (code for code, row in self.indicators.items() if row["source_department"] == department),
+            key=lambda code: self.indicators[code]["frequency"] == "annual",
+        )
         rows = []
         for code in codes:
             row = self.indicators[code]
@@ -616,8 +739,18 @@ class Demo:
                     values[2] = _one((1.06 * self.cumulative_pace(code, year, month) - 1) * 100)
                 if style.grouped_numbers:
                     values[:2] = [f"{value:,}" for value in values[:2]]
-            rows.append([self.departments[department], period, row["indicator_name"], row["unit"], *values,
-                         "综合科", "0532-8xxxxxxx", remark])
+            rows.append(
+                [
+                    self.departments[department],
+                    period,
+                    row["indicator_name"],
+                    row["unit"],
+                    *values,
+                    "综合科",
+                    "0532-8xxxxxxx",
+                    remark,
+                ]
+            )
         return rows
 
     # -- chains --------------------------------------------------------------------------------------
@@ -658,15 +791,26 @@ class Demo:
         style = DEPARTMENT_STYLES[department]
         header = [f" {name} " for name in DEPARTMENT_HEADER] if style.padded_header else list(DEPARTMENT_HEADER)
         path = landing / department / f"{self.departments[department]}_指标报送_{year}{month:02d}.csv"
-        return _write_csv(path, [header, *self.department_rows(department, year, month)], style.encoding,
-                          _after_month(year, month, 5))
+        return _write_csv(
+            path, [header, *self.department_rows(department, year, month)], style.encoding, _after_month(year, month, 5)
+        )
 
     def write_chain_report(self, year: int, month: int, landing: Path) -> Path:
         """工信局's 产业链运行监测表: one title row, chains by 产业类别 with a 小计 each, 合计, 填报单位."""
         period = f"{year}年1-{month}月"
         workbook, sheet = _sheet([[f"{period}重点产业链运行监测表"]], 8)
-        sheet.append(["序号", "产业类别", "产业链", "链主企业", "规上企业数（家）", "本月产值（亿元）",
-                      f"1-{month}月累计产值（亿元）", "同比增长（%）"])
+        sheet.append(
+            [
+                "序号",
+                "产业类别",
+                "产业链",
+                "链主企业",
+                "规上企业数（家）",
+                "本月产值（亿元）",
+                f"1-{month}月累计产值（亿元）",
+                "同比增长（%）",
+            ]
+        )
         total, number = 0.0, 0
         for category in dict.fromkeys(row["industry_category"] for row in self.chains):
             subtotal = 0.0
@@ -695,8 +839,18 @@ class Demo:
                 ytd *= 1 + growth[month - 1] / 100
                 before *= 1 + growth[month - 2] / 100
             ytd, before = _one(ytd), _one(before)
-            records.append([firm.credit_code, firm.name, firm.chain, firm.town, _one(ytd - before), ytd,
-                            _one(growth[month - 1]), firm.leader])
+            records.append(
+                [
+                    firm.credit_code,
+                    firm.name,
+                    firm.chain,
+                    firm.town,
+                    _one(ytd - before),
+                    ytd,
+                    _one(growth[month - 1]),
+                    firm.leader,
+                ]
+            )
         path = landing / "tjj" / f"重点企业产值月报_{year}{month:02d}.csv"
         return _write_csv(path, records, "gbk", _after_month(year, month, 12))
 
@@ -705,8 +859,11 @@ class Demo:
         title = f"胶州市重点项目调度台账（截至{as_of.year}年{as_of.month}月{as_of.day}日）"
         workbook, sheet = _sheet([[title]], len(LEDGER_HEADER))
         sheet.append(list(LEDGER_HEADER))
-        problems = {issue.project.code: issue.kind[1]  # the oldest open issue of each project
-                    for issue in reversed(self.issues) if issue.raised <= as_of < issue.closed}
+        problems = {
+            issue.project.code: issue.kind[1]  # the oldest open issue of each project
+            for issue in reversed(self.issues)
+            if issue.raised <= as_of < issue.closed
+        }
         total = ytd_total = 0.0
         listed = [project for project in self.projects if project.talks_from <= as_of]
         for number, project in enumerate(listed, start=1):
@@ -729,12 +886,26 @@ class Demo:
             return date.isoformat() if known else None
 
         return [
-            project.code, project.name, project.library, project.category, project.chain, project.total_wan,
-            project.annual_plan(day.year) if signed else 0, project.ytd_investment(day, pace),
-            shown(project.signed, signed), shown(project.planned_start, signed),
-            shown(project.actual_start, stage in ("已开工", "已投产")), shown(project.planned_operation, signed),
+            project.code,
+            project.name,
+            project.library,
+            project.category,
+            project.chain,
+            project.total_wan,
+            project.annual_plan(day.year) if signed else 0,
+            project.ytd_investment(day, pace),
+            shown(project.signed, signed),
+            shown(project.planned_start, signed),
+            shown(project.actual_start, stage in ("已开工", "已投产")),
+            shown(project.planned_operation, signed),
             shown(project.actual_operation, stage == "已投产"),
-            stage, project.progress(day), project.leader, project.unit, project.town, problem, day.isoformat(),
+            stage,
+            project.progress(day),
+            project.leader,
+            project.unit,
+            project.town,
+            problem,
+            day.isoformat(),
         ]
 
     def project_pace(self, project: Project, year: int) -> float:
@@ -750,14 +921,26 @@ class Demo:
         year it is closed in (so an issue carried into a new year is seen 已销号 before it goes)."""
         workbook, sheet = _sheet([[f"重点项目问题台账（截至{as_of.isoformat()}）"]], len(ISSUE_HEADER))
         sheet.append(list(ISSUE_HEADER))
-        listed = [issue for issue in self.issues
-                  if issue.raised <= as_of and as_of.year <= issue.closed.year]
+        listed = [issue for issue in self.issues if issue.raised <= as_of and as_of.year <= issue.closed.year]
         for number, issue in enumerate(listed, start=1):
             closed = issue.closed <= as_of
             issue_type, description, unit = issue.kind
-            sheet.append([number, issue.code, issue.project.code, issue.project.name, description, issue_type, unit,
-                          "分管负责人", issue.raised.isoformat(), issue.due.isoformat(), "已销号" if closed else "办理中",
-                          issue.closed.isoformat() if closed else None])
+            sheet.append(
+                [
+                    number,
+                    issue.code,
+                    issue.project.code,
+                    issue.project.name,
+                    description,
+                    issue_type,
+                    unit,
+                    "分管负责人",
+                    issue.raised.isoformat(),
+                    issue.due.isoformat(),
+                    "已销号" if closed else "办理中",
+                    issue.closed.isoformat() if closed else None,
+                ]
+            )
         path = landing / "fgj" / f"项目问题台账_{as_of.isoformat()}.xlsx"
         return _save_workbook(workbook, path, self.departments["fgj"], dt.datetime.combine(as_of, dt.time(17, 30)))
 
@@ -786,10 +969,17 @@ class Demo:
                 value -= ADJUSTMENT_PP
             whole = indicator["unit"] in ("家", "个", "列", "人") and kind in ("cumulative", "stock")
             source = row["target_source"] if year == TARGET_YEAR else f"{year}年工作方案"
-            rows.append([year, indicator["indicator_name"], "%" if kind in ("growth", "level") else indicator["unit"],
-                         round(value) if whole else _one(value),
-                         None if baseline is None else round(baseline),
-                         f"{source}（年中调整）" if adjusted else source, "是" if assessed else "否"])
+            rows.append(
+                [
+                    year,
+                    indicator["indicator_name"],
+                    "%" if kind in ("growth", "level") else indicator["unit"],
+                    round(value) if whole else _one(value),
+                    None if baseline is None else round(baseline),
+                    f"{source}（年中调整）" if adjusted else source,
+                    "是" if assessed else "否",
+                ]
+            )
         return rows
 
     def write_target_file(self, year: int, landing: Path, adjusted_in: int | None = None) -> Path:
@@ -809,8 +999,9 @@ class Demo:
         chains.merge_cells("A1:E1")
         chains.append(["年度", "产业类别", "产业链", "产业规模目标（亿元）", "目标来源"])
         for chain in self.chains:
-            chains.append([year, chain["industry_category"], chain["chain_name"], _one(self.chain_target(chain, year)),
-                           source])
+            chains.append(
+                [year, chain["industry_category"], chain["chain_name"], _one(self.chain_target(chain, year)), source]
+            )
 
         signings = workbook.create_sheet("招商目标")
         signings.append([f"{year}年招商引资目标"])
@@ -818,10 +1009,18 @@ class Demo:
         signings.append(["年度", "产业类别", "新签约项目目标（个）", "新开工项目目标（个）", "目标来源"])
         categories = [row for row in _read_seed("project_targets") if int(row["year"]) == TARGET_YEAR]
         for row in categories:
-            signings.append([year, row["industry_category"], int(row["signed_target"]), int(row["started_target"]),
-                             source])
-        signings.append([year, "合计", sum(int(row["signed_target"]) for row in categories),
-                         sum(int(row["started_target"]) for row in categories), source])
+            signings.append(
+                [year, row["industry_category"], int(row["signed_target"]), int(row["started_target"]), source]
+            )
+        signings.append(
+            [
+                year,
+                "合计",
+                sum(int(row["signed_target"]) for row in categories),
+                sum(int(row["started_target"]) for row in categories),
+                source,
+            ]
+        )
 
         path = landing / "fgj" / f"胶州市{year}年经济运行主要目标任务表{suffix}.xlsx"
         delivered = dt.datetime(year, adjusted_in or 1, 20, 10, 0)

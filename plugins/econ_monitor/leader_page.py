@@ -64,20 +64,31 @@ def page(request: Request, token: str = Query(...), done: str | None = Query(Non
     items = []
     for alert in alerts:
         measure, gap = describe(alert)
-        items.append({
-            "alert": alert, "measure": measure, "gap": gap, "level_label": f"{level_label(alert['level'])}预警",
-            "rule_label": labels.get(alert["rule_code"], alert["rule_code"]), "notes": history.get(alert["alert_key"], []),
-        })
+        items.append(
+            {
+                "alert": alert,
+                "measure": measure,
+                "gap": gap,
+                "level_label": f"{level_label(alert['level'])}预警",
+                "rule_label": labels.get(alert["rule_code"], alert["rule_code"]),
+                "notes": history.get(alert["alert_key"], []),
+            }
+        )
     html = _templates.get_template("leader_page.html").render(
-        leader=addressee, token=token, items=items, reds=sum(a["level"] == "red" for a in alerts),
-        yellows=sum(a["level"] == "yellow" for a in alerts), done=ACTIONS[done][0] if done in ACTIONS else None,
+        leader=addressee,
+        token=token,
+        items=items,
+        reds=sum(a["level"] == "red" for a in alerts),
+        yellows=sum(a["level"] == "yellow" for a in alerts),
+        done=ACTIONS[done][0] if done in ACTIONS else None,
     )
     return HTMLResponse(html, headers=_PRIVATE)
 
 
 @router.post("/leader/{action}")
-def act(request: Request, action: str, token: str = Form(...), alert_key: str = Form(...),
-        note: str | None = Form(None)) -> Response:
+def act(
+    request: Request, action: str, token: str = Form(...), alert_key: str = Form(...), note: str | None = Form(None)
+) -> Response:
     settings: Settings = request.app.state.settings
     if action not in ACTIONS:
         return _refusal(_Refused(404, "无此操作", f"unknown action {action!r}"), settings)
@@ -93,9 +104,17 @@ def act(request: Request, action: str, token: str = Form(...), alert_key: str = 
         if owner is None:
             return _page("没有这条预警", f"<p>没有这条预警 (no warning {escape(alert_key)})</p>{back}", 404, _PRIVATE)
         if owner[0] != addressee.code:
-            return _page("链接无法使用", "<p>这条预警不属于您 (this warning is addressed to another leader)</p>", 403, _PRIVATE)
+            return _page(
+                "链接无法使用", "<p>这条预警不属于您 (this warning is addressed to another leader)</p>", 403, _PRIVATE
+            )
         try:
-            do(conn, alert_key, addressee.code, actor=addressee.title, note=(note or "") if action == "feedback" else note)
+            do(
+                conn,
+                alert_key,
+                addressee.code,
+                actor=addressee.title,
+                note=(note or "") if action == "feedback" else note,
+            )
         except state.AlertActionError as exc:  # e.g. feedback before claiming, claiming a closed warning
             return _page(f"无法{name}", f"<p>{escape(str(exc))}</p>{back}", 409, _PRIVATE)
     # Back to the page (relative, so it works under Airflow's /econ-monitor prefix); 303 makes it a GET.

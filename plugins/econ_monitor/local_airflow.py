@@ -10,7 +10,6 @@ import importlib.util
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from econ_monitor.settings import PROJECT_DIR, Settings, apply_offline_defaults
 

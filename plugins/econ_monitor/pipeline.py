@@ -54,15 +54,23 @@ def ingest_delivery(landing: str | Path) -> dict:
         rejected = [r for r in results if r.status in ("quarantined", "refused")]
         if rejected:
             with conn.transaction(), conn.cursor() as cur:
-                key = hashlib.sha256("|".join(sorted(f"{r.source_file}{r.load_id}{r.reason}" for r in rejected)).encode())
+                key = hashlib.sha256(
+                    "|".join(sorted(f"{r.source_file}{r.load_id}{r.reason}" for r in rejected)).encode()
+                )
                 queue_data_team_mail(
                     cur,
                     f"quarantine:{key.hexdigest()[:32]}",
                     f"【数据问题】{len(rejected)} 个报送文件已隔离或拒收，未入库",
                     "以下报送文件无法准确读取，已整体隔离（原文件已保留），或不是普通文件（链接、管道、设备），"
                     "已拒收且未打开；其余文件照常入库。请联系报送单位更正后重新报送：",
-                    [{"what": "文件隔离" if r.status == "quarantined" else "拒收（非普通文件）", "where": r.source_file,
-                      "detail": r.reason} for r in rejected],
+                    [
+                        {
+                            "what": "文件隔离" if r.status == "quarantined" else "拒收（非普通文件）",
+                            "where": r.source_file,
+                            "detail": r.reason,
+                        }
+                        for r in rejected
+                    ],
                 )
     for result in results:
         log.info(result.line())
@@ -74,7 +82,9 @@ def ingest_delivery(landing: str | Path) -> dict:
         "refused": sum(r.status == "refused" for r in results),
         "waiting": sum(r.status == "waiting" for r in results),
         # what changed: new loads, and earlier deliveries made current again (which supersede others)
-        "report_types": sorted({r.report_type for r in results if r.report_type and (r.status == "loaded" or r.superseded)}),
+        "report_types": sorted(
+            {r.report_type for r in results if r.report_type and (r.status == "loaded" or r.superseded)}
+        ),
     }
 
 
@@ -124,8 +134,9 @@ def deliver_mail() -> dict:
     return {"sent": result.sent, "failed": result.failed, "pending": result.pending}
 
 
-def notify_task_failure(dag_id: str, task_id: str, run_id: str, landing: str | None, log_url: str | None,
-                        error: str) -> None:
+def notify_task_failure(
+    dag_id: str, task_id: str, run_id: str, landing: str | None, log_url: str | None, error: str
+) -> None:
     """Tell the data team that a task failed for good (after its retries), through the outbox, and try
     to deliver at once: the DAG's own mail task will not run after a failure upstream."""
     with connect() as conn:
@@ -135,8 +146,13 @@ def notify_task_failure(dag_id: str, task_id: str, run_id: str, landing: str | N
                 f"task-failure:{dag_id}:{task_id}:{run_id}",
                 f"【运行失败】{dag_id}.{task_id}",
                 "数据管道的一个任务在重试后仍然失败，本次运行后续步骤（含预警发送）未执行：",
-                [{"what": f"{dag_id}.{task_id} 失败", "where": f"run {run_id}；报送目录 {landing or '—'}；日志 {log_url or '—'}",
-                  "detail": error[:1000]}],
+                [
+                    {
+                        "what": f"{dag_id}.{task_id} 失败",
+                        "where": f"run {run_id}；报送目录 {landing or '—'}；日志 {log_url or '—'}",
+                        "detail": error[:1000],
+                    }
+                ],
             )
         settings = load_settings()
         if settings.smtp_host:

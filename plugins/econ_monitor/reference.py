@@ -30,7 +30,9 @@ class Leader:
 def leaders() -> dict[str, Leader]:
     with (SEEDS_DIR / "leaders.csv").open(encoding="utf-8") as handle:
         return {
-            row["leader_code"]: Leader(row["leader_code"], row["title"], row["email"], row["role"], row["escalates_to"] or None)
+            row["leader_code"]: Leader(
+                row["leader_code"], row["title"], row["email"], row["role"], row["escalates_to"] or None
+            )
             for row in csv.DictReader(handle)
         }
 

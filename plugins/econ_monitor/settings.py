@@ -89,17 +89,28 @@ class Settings:
     def check_smtp(self) -> None:
         """Refuse a mail set-up that would send the SMTP password in clear text."""
         if self.smtp_user and self.smtp_tls == "none" and not self.smtp_allow_plaintext_auth:
-            raise SettingsError("ECON_SMTP_USER is set but ECON_SMTP_TLS=none: the password would cross the network "
-                                "in clear text. Set ECON_SMTP_TLS=starttls or implicit, or (on a trusted network only) "
-                                "ECON_SMTP_ALLOW_PLAINTEXT_AUTH=true")
+            raise SettingsError(
+                "ECON_SMTP_USER is set but ECON_SMTP_TLS=none: the password would cross the network "
+                "in clear text. Set ECON_SMTP_TLS=starttls or implicit, or (on a trusted network only) "
+                "ECON_SMTP_ALLOW_PLAINTEXT_AUTH=true"
+            )
 
 
 # Mail and links (H2).
 SMTP_TLS_MODES = ("none", "starttls", "implicit")
 MIN_LINK_SECRET_BYTES = 32
 # Words that mark a value copied from an example file rather than generated.
-PLACEHOLDER_WORDS = ("change-me", "changeme", "change_me", "replace-me", "replace_me", "placeholder",
-                     "not-for-production", "your-secret", "example")
+PLACEHOLDER_WORDS = (
+    "change-me",
+    "changeme",
+    "change_me",
+    "replace-me",
+    "replace_me",
+    "placeholder",
+    "not-for-production",
+    "your-secret",
+    "example",
+)
 
 
 def _smtp_tls() -> str:
@@ -120,16 +131,24 @@ def check_link_settings(secret: str | None, base_url: str) -> None:
     characters."""
     secret = secret or ""
     if not secret:
-        raise SettingsError(f"ECON_LINK_SECRET is not set: claim/close links cannot be signed. Set it to a random value, {_GENERATE}")
+        raise SettingsError(
+            f"ECON_LINK_SECRET is not set: claim/close links cannot be signed. Set it to a random value, {_GENERATE}"
+        )
     if len(secret.encode("utf-8")) < MIN_LINK_SECRET_BYTES:
-        raise SettingsError(f"ECON_LINK_SECRET is shorter than {MIN_LINK_SECRET_BYTES} bytes: links could be forged. "
-                            f"Set it to a random value, {_GENERATE}")
+        raise SettingsError(
+            f"ECON_LINK_SECRET is shorter than {MIN_LINK_SECRET_BYTES} bytes: links could be forged. "
+            f"Set it to a random value, {_GENERATE}"
+        )
     if any(word in secret.lower() for word in PLACEHOLDER_WORDS) or len(set(secret)) < 8:
-        raise SettingsError(f"ECON_LINK_SECRET is a placeholder, not a secret: replace it with a random value, {_GENERATE}")
+        raise SettingsError(
+            f"ECON_LINK_SECRET is a placeholder, not a secret: replace it with a random value, {_GENERATE}"
+        )
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise SettingsError(f"ECON_LINK_BASE_URL {base_url!r} is not an absolute http(s) URL: links in mails must name "
-                            "the host leaders reach, e.g. https://airflow.example.gov.cn/econ-monitor")
+        raise SettingsError(
+            f"ECON_LINK_BASE_URL {base_url!r} is not an absolute http(s) URL: links in mails must name "
+            "the host leaders reach, e.g. https://airflow.example.gov.cn/econ-monitor"
+        )
 
 
 def _local_link_secret(local_dir: Path) -> str:

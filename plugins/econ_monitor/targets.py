@@ -28,10 +28,15 @@ def queue_missing_target_mails(conn: psycopg.Connection) -> list[str]:
     with conn.transaction(), conn.cursor() as cur:
         for year, sheet, target_file in missing:
             subject = f"{year}年{sheet}未报送"
-            where = (f"已报送的 {target_file} 缺少“{sheet}”工作表" if target_file
-                     else f"落地目录中没有 {year} 年的《年度目标任务表》（发改局 fgj）")
-            detail = (f"{year}年{SHEET_MEASURES.get(sheet, sheet)}没有目标，不作预警判断（no_target，"
-                      "不沿用上年目标、不按零计），领导不会收到这些指标的预警。请发改局报送或补全目标任务表。")
+            where = (
+                f"已报送的 {target_file} 缺少“{sheet}”工作表"
+                if target_file
+                else f"落地目录中没有 {year} 年的《年度目标任务表》（发改局 fgj）"
+            )
+            detail = (
+                f"{year}年{SHEET_MEASURES.get(sheet, sheet)}没有目标，不作预警判断（no_target，"
+                "不沿用上年目标、不按零计），领导不会收到这些指标的预警。请发改局报送或补全目标任务表。"
+            )
             message_id = queue_data_team_mail(
                 cur,
                 f"no_target:{year}:{sheet}",

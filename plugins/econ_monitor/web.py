@@ -106,7 +106,9 @@ def verified_link(request: Request, action: str, token: str) -> tuple[AlertActio
     app_state = request.app.state
     settings: Settings = app_state.settings
     address = request.client.host if request.client else "unknown"
-    if not app_state.per_address.allow(address) or not app_state.per_token.allow(hashlib.sha256(token.encode()).hexdigest()):
+    if not app_state.per_address.allow(address) or not app_state.per_token.allow(
+        hashlib.sha256(token.encode()).hexdigest()
+    ):
         raise _Refused(429, "请求过于频繁", "请求过于频繁，请稍后再试 (too many requests, try again in a minute)")
     try:
         link = verify(settings.link_secret or "", token, settings.link_ttl_days * 86400)
@@ -148,7 +150,11 @@ def confirm(request: Request, action: str, token: str = Query(...)) -> HTMLRespo
         f"<p>{escape(addressee.title)}：确认对以下预警{ACTION_NAMES[action]}？</p>"
         f"<p><strong>{escape(name or '')}</strong>（{escape(period or '')}，{'红色' if level == 'red' else '黄色'}预警，当前状态：{escape(status)}）</p>"
         f"<form method='post'><input type='hidden' name='token' value='{escape(token, quote=True)}'>"
-        + ("<p><label>办理情况（可选）<br><textarea name='note' rows='3' cols='50'></textarea></label></p>" if action == "close" else "")
+        + (
+            "<p><label>办理情况（可选）<br><textarea name='note' rows='3' cols='50'></textarea></label></p>"
+            if action == "close"
+            else ""
+        )
         + f"<button type='submit'>确认{ACTION_NAMES[action]}</button></form>"
     )
     return _page(ACTION_NAMES[action], body)

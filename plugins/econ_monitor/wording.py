@@ -45,9 +45,9 @@ def level_label(level: str | None) -> str:
 
 def rule_labels(conn: psycopg.Connection) -> dict[str, str]:
     """rule_code → its label, from the seed `warning_rules` as loaded into the warehouse."""
-    return dict(conn.execute(
-        "SELECT rule_code, min(rule_label) FROM reference.warning_rules GROUP BY rule_code"
-    ).fetchall())
+    return dict(
+        conn.execute("SELECT rule_code, min(rule_label) FROM reference.warning_rules GROUP BY rule_code").fetchall()
+    )
 
 
 def describe(alert: dict) -> tuple[str, str | None]:
@@ -61,7 +61,9 @@ def describe(alert: dict) -> tuple[str, str | None]:
     if rule == "indicator_off_target" and unit == "%":
         line = f"实际 {num(measure)}%，目标 {num(target)}%，差 {num(deviation)} 个百分点"
         needed = alert.get("growth_needed_rest_of_year_pct")
-        gap = f"全年目标缺口 {num(to_target)} 个百分点" + (f"；其余月份需增长 {num(needed)}%" if needed is not None else "")
+        gap = f"全年目标缺口 {num(to_target)} 个百分点" + (
+            f"；其余月份需增长 {num(needed)}%" if needed is not None else ""
+        )
         return line, gap
     if rule in ("indicator_off_target", "chain_output_behind", "project_count_behind"):
         line = f"累计 {num(measure)} {unit}，目标 {num(target)} {unit}，较时序进度偏差 {num(deviation)} 个百分点"

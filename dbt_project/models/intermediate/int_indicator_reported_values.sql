@@ -4,13 +4,35 @@
 -- catalogue's leaves the absolute values empty (never guessed); growth rates are unit-free.
 with
 reported as (
-    select load_id, source_file, source_row, department_code, year, period_month, indicator_name, unit,
-           month_value, month_growth_pct, ytd_value, ytd_growth_pct
+    select
+        load_id,
+        source_file,
+        source_row,
+        department_code,
+        year,
+        period_month,
+        indicator_name,
+        unit,
+        month_value,
+        month_growth_pct,
+        ytd_value,
+        ytd_growth_pct
     from {{ ref('stg_tjj__indicator_report') }}
     where not is_sub_item
     union all
-    select load_id, source_file, source_row, department_code, year, period_month, indicator_name, unit,
-           month_value, month_growth_pct, ytd_value, ytd_growth_pct
+    select
+        load_id,
+        source_file,
+        source_row,
+        department_code,
+        year,
+        period_month,
+        indicator_name,
+        unit,
+        month_value,
+        month_growth_pct,
+        ytd_value,
+        ytd_growth_pct
     from {{ ref('stg_departments__indicator_report') }}
     where not is_sub_item
 ),
@@ -26,18 +48,18 @@ mapped as (
             else conversions.factor
         end as unit_factor
     from reported
-    join {{ ref('int_indicator_names') }} as names on names.lookup_name = reported.indicator_name
-    join {{ ref('indicators') }} as catalogue on catalogue.indicator_code = names.indicator_code
+    inner join {{ ref('int_indicator_names') }} as names on reported.indicator_name = names.lookup_name
+    inner join {{ ref('indicators') }} as catalogue on names.indicator_code = catalogue.indicator_code
     left join {{ ref('unit_conversions') }} as conversions
-        on conversions.from_unit = reported.unit and conversions.to_unit = catalogue.unit
+        on reported.unit = conversions.from_unit and catalogue.unit = conversions.to_unit
 ),
 
 ranked as (
     select
         mapped.*,
         row_number() over (
-            partition by indicator_code, year, period_month
-            order by (department_code = source_department) desc, load_id desc
+            partition by mapped.indicator_code, mapped.year, mapped.period_month
+            order by (mapped.department_code = mapped.source_department) desc, mapped.load_id desc
         ) as preference
     from mapped
 )

@@ -5,25 +5,50 @@ with
 first_target_year as (
     select min(year) as year from (
         select year from {{ ref('int_targets__indicators') }}
-        union all select year from {{ ref('int_targets__chains') }}
-        union all select year from {{ ref('int_targets__project_counts') }}
+        union all
+        select year from {{ ref('int_targets__chains') }}
+        union all
+        select year from {{ ref('int_targets__project_counts') }}
     ) as years
 ),
+
 data_years as (
-    select distinct year, '指标目标'::text as sheet from {{ ref('int_indicator_reported_values') }}
+    select distinct
+        year,
+        '指标目标'::text as sheet
+    from {{ ref('int_indicator_reported_values') }}
     union
-    select distinct year, '指标目标' from {{ ref('int_project_counts') }}
+    select distinct
+        year,
+        '指标目标'
+    from {{ ref('int_project_counts') }}
     union
-    select distinct year, '产业链目标' from {{ ref('stg_gxj__chain_report') }}
+    select distinct
+        year,
+        '产业链目标'
+    from {{ ref('stg_gxj__chain_report') }}
     union
-    select distinct year, '招商目标' from {{ ref('int_project_counts') }}
+    select distinct
+        year,
+        '招商目标'
+    from {{ ref('int_project_counts') }}
 ),
+
 present as (
-    select distinct year, '指标目标'::text as sheet from {{ ref('int_targets__indicators') }}
+    select distinct
+        year,
+        '指标目标'::text as sheet
+    from {{ ref('int_targets__indicators') }}
     union
-    select distinct year, '产业链目标' from {{ ref('int_targets__chains') }}
+    select distinct
+        year,
+        '产业链目标'
+    from {{ ref('int_targets__chains') }}
     union
-    select distinct year, '招商目标' from {{ ref('int_targets__project_counts') }}
+    select distinct
+        year,
+        '招商目标'
+    from {{ ref('int_targets__project_counts') }}
 )
 
 select
@@ -32,6 +57,9 @@ select
     files.source_file as target_file
 from data_years
 cross join first_target_year
-left join {{ ref('int_target_files') }} as files on files.year = data_years.year
+left join {{ ref('int_target_files') }} as files on data_years.year = files.year
 where data_years.year >= first_target_year.year
-  and not exists (select 1 from present where present.year = data_years.year and present.sheet = data_years.sheet)
+    and not exists (
+        select 1 from present
+        where present.year = data_years.year and present.sheet = data_years.sheet
+    )

@@ -9,11 +9,11 @@ delivered as (
         names.chain_code,
         targets.output_target_yi as output_target,
         targets.source_file || ' 第' || targets.source_row || '行'
-            || coalesce('（' || targets.target_document || '）', '') as target_source,
+        || coalesce('（' || targets.target_document || '）', '') as target_source,
         'delivered'::text as target_origin,
         targets.source_row
     from {{ ref('stg_fgj__chain_targets') }} as targets
-    join {{ ref('int_chain_names') }} as names on names.lookup_name = targets.chain_name
+    inner join {{ ref('int_chain_names') }} as names on targets.chain_name = names.lookup_name
     where targets.output_target_yi is not null
 ),
 
@@ -32,10 +32,19 @@ seeded as (
 ranked as (
     select
         unioned.*,
-        row_number() over (partition by year, chain_code order by source_row) as position
-    from (select * from delivered union all select * from seeded) as unioned
+        row_number() over (partition by unioned.year, unioned.chain_code order by unioned.source_row) as position
+    from (
+        select * from delivered
+        union all
+        select * from seeded
+    ) as unioned
 )
 
-select year, chain_code, output_target, target_source, target_origin
+select
+    year,
+    chain_code,
+    output_target,
+    target_source,
+    target_origin
 from ranked
 where position = 1

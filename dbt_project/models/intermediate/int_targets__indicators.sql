@@ -4,6 +4,7 @@
 -- target_source names what the measure is judged against: the file and row, or the seed, and the document.
 with
 files as (select * from {{ ref('int_target_files') }}),
+
 catalogue as (select * from {{ ref('indicators') }}),
 
 delivered as (
@@ -14,18 +15,20 @@ delivered as (
         targets.target_value * factors.factor as target_value,
         targets.baseline_value * factors.factor as baseline_value,
         targets.source_file || ' 第' || targets.source_row || '行'
-            || coalesce('（' || targets.target_document || '）', '') as target_source,
+        || coalesce('（' || targets.target_document || '）', '') as target_source,
         'delivered'::text as target_origin,
         targets.source_row
     from {{ ref('stg_fgj__indicator_targets') }} as targets
-    join {{ ref('int_indicator_names') }} as names on names.lookup_name = targets.indicator_name
-    join catalogue on catalogue.indicator_code = names.indicator_code
+    inner join {{ ref('int_indicator_names') }} as names on targets.indicator_name = names.lookup_name
+    inner join catalogue on names.indicator_code = catalogue.indicator_code
     cross join lateral (
         select case
             when targets.unit is null or targets.unit = catalogue.unit then 1::numeric
             when targets.unit = '%' and catalogue.target_type in ('growth', 'level') then 1::numeric
-            else (select factor from {{ ref('unit_conversions') }}
-                  where from_unit = targets.unit and to_unit = catalogue.unit)
+            else (
+                select factor from {{ ref('unit_conversions') }}
+                where from_unit = targets.unit and to_unit = catalogue.unit
+            )
         end as factor
     ) as factors
 ),
@@ -55,10 +58,22 @@ unioned as (
 ranked as (
     select
         unioned.*,
-        row_number() over (partition by year, indicator_code, is_assessment_target order by source_row) as position
+        row_number()
+            over (
+                partition by unioned.year, unioned.indicator_code, unioned.is_assessment_target
+                order by unioned.source_row
+            )
+            as position
     from unioned
 )
 
-select year, indicator_code, is_assessment_target, target_value, baseline_value, target_source, target_origin
+select
+    year,
+    indicator_code,
+    is_assessment_target,
+    target_value,
+    baseline_value,
+    target_source,
+    target_origin
 from ranked
 where position = 1

@@ -31,12 +31,22 @@ seeded as (
 ranked as (
     select
         unioned.*,
-        row_number() over (partition by year, industry_category order by source_row) as position
-    from (select * from delivered union all select * from seeded) as unioned
+        row_number() over (partition by unioned.year, unioned.industry_category order by unioned.source_row) as position
+    from (
+        select * from delivered
+        union all
+        select * from seeded
+    ) as unioned
 ),
 
 categories as (
-    select year, industry_category, signed_target, started_target, target_source, target_origin
+    select
+        year,
+        industry_category,
+        signed_target,
+        started_target,
+        target_source,
+        target_origin
     from ranked
     where position = 1
 )

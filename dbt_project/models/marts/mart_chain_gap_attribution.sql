@@ -19,15 +19,28 @@
 
 with
 chain_names as (select * from {{ ref('int_chain_names') }}),
+
 catalogue as (
-    select md5(string_agg(chain_code || '=' || lookup_name, '|' order by lookup_name, chain_code)) as catalogue_fingerprint
+    select
+        md5(string_agg(chain_code || '=' || lookup_name, '|' order by lookup_name, chain_code)) as catalogue_fingerprint
     from chain_names
 ),
+
 reports as (
     {{ enterprise_months_to_build('catalogue_fingerprint', 'catalogue') }}
 ),
-chains as (select chain_code, chain_name from {{ ref('industry_chains') }}),
-leaders as (select * from {{ ref('leaders') }} where role = 'leader'),
+
+chains as (
+    select
+        chain_code,
+        chain_name
+    from {{ ref('industry_chains') }}
+),
+
+leaders as (
+    select * from {{ ref('leaders') }}
+    where role = 'leader'
+),
 
 based as (
     select
@@ -52,13 +65,14 @@ based as (
         -- the group an enterprise counts in: its catalogue chain, whichever alias it reported under
         coalesce(chain_names.chain_code, 'unmatched:' || coalesce(reports.chain_name, '')) as chain_key
     from reports
-    left join chain_names on chain_names.lookup_name = reports.chain_name
+    left join chain_names on reports.chain_name = chain_names.lookup_name
 ),
 
 changed as (
     select
         based.*,
-        round(case when base_note is null then ytd_output_wan / (1 + ytd_growth_pct / 100) end, 4) as prior_ytd_output_wan
+        round(case when based.base_note is null then based.ytd_output_wan / (1 + based.ytd_growth_pct / 100) end, 4)
+            as prior_ytd_output_wan
     from based
 ),
 
@@ -66,12 +80,14 @@ changed as (
 totals as (
     select
         changed.*,
-        ytd_output_wan - prior_ytd_output_wan as change_wan,
-        sum(ytd_output_wan - prior_ytd_output_wan) over chain_month as chain_change_wan,
-        sum(ytd_output_wan) filter (where base_note is null) over chain_month as chain_ytd_output_with_base_wan,
-        sum(prior_ytd_output_wan) over chain_month as chain_prior_ytd_output_wan,
+        changed.ytd_output_wan - changed.prior_ytd_output_wan as change_wan,
+        sum(changed.ytd_output_wan - changed.prior_ytd_output_wan) over chain_month as chain_change_wan,
+        sum(changed.ytd_output_wan) filter (where changed.base_note is null)
+            over chain_month
+            as chain_ytd_output_with_base_wan,
+        sum(changed.prior_ytd_output_wan) over chain_month as chain_prior_ytd_output_wan,
         count(*) over chain_month as key_enterprises,
-        count(*) filter (where base_note is not null) over chain_month as key_enterprises_without_base
+        count(*) filter (where changed.base_note is not null) over chain_month as key_enterprises_without_base
     from changed
     window chain_month as (partition by chain_key, year, period_month)
 )
@@ -100,10 +116,10 @@ select
     totals.key_enterprises_without_base,
     -- 拖累排名: the declining enterprises of a catalogue chain, largest fall first (1 = drags most).
     case when totals.chain_code is not null and totals.change_wan < 0 then
-        row_number() over (
-            partition by totals.chain_code, totals.year, totals.period_month, totals.change_wan < 0
-            order by totals.change_wan, totals.credit_code
-        )
+            row_number() over (
+                partition by totals.chain_code, totals.year, totals.period_month, totals.change_wan < 0
+                order by totals.change_wan, totals.credit_code
+            )
     end as drag_rank,
     coalesce(leaders.leader_code, 'D00') as leader_code,
     totals.leader_title,
@@ -113,5 +129,5 @@ select
     catalogue.catalogue_fingerprint
 from totals
 cross join catalogue
-left join chains on chains.chain_code = totals.chain_code
+left join chains on totals.chain_code = chains.chain_code
 left join leaders on {{ normalized_name('leaders.title') }} = totals.leader_title

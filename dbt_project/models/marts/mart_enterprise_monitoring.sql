@@ -12,15 +12,25 @@
 
 with
 rules as (
-    select rule_code, target_type, comparison, yellow_threshold, red_threshold,
-           md5(row(comparison, yellow_threshold, red_threshold)::text) as rule_fingerprint
+    select
+        rule_code,
+        target_type,
+        comparison,
+        yellow_threshold,
+        red_threshold,
+        md5(row(comparison, yellow_threshold, red_threshold)::text) as rule_fingerprint
     from {{ ref('warning_rules') }}
     where rule_code = 'enterprise_decline'
 ),
+
 reports as (
     {{ enterprise_months_to_build('rule_fingerprint', 'rules') }}
 ),
-leaders as (select * from {{ ref('leaders') }} where role = 'leader')
+
+leaders as (
+    select * from {{ ref('leaders') }}
+    where role = 'leader'
+)
 
 select
     reports.credit_code,

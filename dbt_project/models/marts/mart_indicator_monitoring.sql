@@ -3,8 +3,20 @@
 -- the indicator is no_target (never last year's target, never zero).
 with
 catalogue as (select * from {{ ref('indicators') }}),
+
 targets as (select * from {{ ref('int_targets__indicators') }}),
-rules as (select rule_code, target_type, comparison, yellow_threshold, red_threshold from {{ ref('warning_rules') }} where rule_code = 'indicator_off_target'),
+
+rules as (
+    select
+        rule_code,
+        target_type,
+        comparison,
+        yellow_threshold,
+        red_threshold
+    from {{ ref('warning_rules') }}
+    where rule_code = 'indicator_off_target'
+),
+
 reported as (select * from {{ ref('int_indicator_reported_values') }}),
 
 -- 新签约/新开工 project counts are indicators too, measured on the latest weekly ledger of each month.
@@ -16,18 +28,37 @@ ledger_months as (
     from {{ ref('int_project_counts') }}
     where industry_category = '合计'
 ),
+
 ledger_values as (
-    select 'signed_projects'::text as indicator_code, year, period_month, as_of_date, signed_count::numeric as ytd_value
-    from ledger_months where newest = 1
+    select
+        'signed_projects'::text as indicator_code,
+        year,
+        period_month,
+        as_of_date,
+        signed_count::numeric as ytd_value
+    from ledger_months
+    where newest = 1
     union all
-    select 'started_projects', year, period_month, as_of_date, started_count::numeric
-    from ledger_months where newest = 1
+    select
+        'started_projects',
+        year,
+        period_month,
+        as_of_date,
+        started_count::numeric
+    from ledger_months
+    where newest = 1
 ),
 
 periods as (
-    select year, period_month from reported
+    select
+        year,
+        period_month
+    from reported
     union
-    select year, period_month from ledger_values
+    select
+        year,
+        period_month
+    from ledger_values
 ),
 
 joined as (
@@ -61,20 +92,20 @@ joined as (
     from catalogue
     cross join periods
     left join reported
-        on reported.indicator_code = catalogue.indicator_code
-        and reported.year = periods.year and reported.period_month = periods.period_month
+        on catalogue.indicator_code = reported.indicator_code
+            and periods.year = reported.year and periods.period_month = reported.period_month
     left join ledger_values
-        on ledger_values.indicator_code = catalogue.indicator_code
-        and ledger_values.year = periods.year and ledger_values.period_month = periods.period_month
+        on catalogue.indicator_code = ledger_values.indicator_code
+            and periods.year = ledger_values.year and periods.period_month = ledger_values.period_month
     left join targets as assessment
-        on assessment.indicator_code = catalogue.indicator_code and assessment.year = periods.year
-        and assessment.is_assessment_target
+        on catalogue.indicator_code = assessment.indicator_code and periods.year = assessment.year
+            and assessment.is_assessment_target
     left join targets as alternative
-        on alternative.indicator_code = catalogue.indicator_code and alternative.year = periods.year
-        and not alternative.is_assessment_target
+        on catalogue.indicator_code = alternative.indicator_code and periods.year = alternative.year
+            and not alternative.is_assessment_target
     left join reported as prior_december
-        on prior_december.indicator_code = catalogue.indicator_code
-        and prior_december.year = periods.year - 1 and prior_december.period_month = 12
+        on catalogue.indicator_code = prior_december.indicator_code
+            and prior_december.year = periods.year - 1 and prior_december.period_month = 12
 ),
 
 measured as (
@@ -103,10 +134,11 @@ classified as (
     select
         deviations.*,
         case when deviations.target_value is null then 'no_target'
-             else {{ warning_level('deviations.deviation_raw', 'rules') }} end as warning_level,
+            else {{ warning_level('deviations.deviation_raw', 'rules') }}
+        end as warning_level,
         {{ warning_level('deviations.alt_deviation_raw', 'rules') }} as alt_warning_level
     from deviations
-    left join rules on rules.target_type = deviations.target_type
+    left join rules on deviations.target_type = rules.target_type
 )
 
 select
@@ -137,13 +169,15 @@ select
     -- (percentage points for growth and level indicators), and the pace needed to still meet the target.
     case
         when target_type = 'cumulative' then round(target_value * time_progress - actual_value, 4)
-        when target_type = 'stock' then round(baseline_value + (target_value - baseline_value) * time_progress - actual_value, 4)
+        when
+            target_type = 'stock'
+            then round(baseline_value + (target_value - baseline_value) * time_progress - actual_value, 4)
     end as gap_to_time_progress,
     round(target_value - actual_value, 4) as gap_to_target,
     remaining_months,
     case
         when target_type in ('cumulative', 'stock') and remaining_months > 0
-        then round(greatest(target_value - actual_value, 0) / remaining_months, 4)
+            then round(greatest(target_value - actual_value, 0) / remaining_months, 4)
     end as pace_needed_per_month,
     -- Growth needed over the rest of the year, where last year's total is known (its December report):
     -- last year's same-period value is this year's YTD value deflated by the official YTD growth.
@@ -151,10 +185,10 @@ select
         when target_type = 'growth' and remaining_months > 0 and prior_year_total is not null
             and ytd_value is not null and ytd_growth_pct is not null
             and prior_year_total - ytd_value / (1 + ytd_growth_pct / 100) > 0
-        then round((
-            (prior_year_total * (1 + target_value / 100) - ytd_value)
-            / (prior_year_total - ytd_value / (1 + ytd_growth_pct / 100)) - 1
-        ) * 100, 4)
+            then round((
+                    (prior_year_total * (1 + target_value / 100) - ytd_value)
+                    / (prior_year_total - ytd_value / (1 + ytd_growth_pct / 100)) - 1
+                ) * 100, 4)
     end as growth_needed_rest_of_year_pct,
     responsible_leader,
     source_department,

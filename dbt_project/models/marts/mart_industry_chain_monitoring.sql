@@ -3,23 +3,53 @@
 -- had one is listed as no_target: never last year's target, never zero.
 with
 targets as (select * from {{ ref('int_targets__chains') }}),
+
 monitored as (
-    select chain_code, chain_name, industry_category, responsible_leader
+    select
+        chain_code,
+        chain_name,
+        industry_category,
+        responsible_leader
     from {{ ref('industry_chains') }}
     where chain_code in (select chain_code from targets)
 ),
-rules as (select rule_code, target_type, comparison, yellow_threshold, red_threshold from {{ ref('warning_rules') }} where rule_code = 'chain_output_behind'),
-reported as (
-    select names.chain_code, report.*
-    from {{ ref('stg_gxj__chain_report') }} as report
-    join {{ ref('int_chain_names') }} as names on names.lookup_name = report.chain_name
+
+rules as (
+    select
+        rule_code,
+        target_type,
+        comparison,
+        yellow_threshold,
+        red_threshold
+    from {{ ref('warning_rules') }}
+    where rule_code = 'chain_output_behind'
 ),
-periods as (select distinct year, period_month from reported),
+
+reported as (
+    select
+        names.chain_code,
+        report.*
+    from {{ ref('stg_gxj__chain_report') }} as report
+    inner join {{ ref('int_chain_names') }} as names on report.chain_name = names.lookup_name
+),
+
+periods as (
+    select distinct
+        year,
+        period_month
+    from reported
+),
+
 chains as (
-    select monitored.*, periods.year, periods.period_month, targets.output_target, targets.target_source
+    select
+        monitored.*,
+        periods.year,
+        periods.period_month,
+        targets.output_target,
+        targets.target_source
     from monitored
     cross join periods
-    left join targets on targets.chain_code = monitored.chain_code and targets.year = periods.year
+    left join targets on monitored.chain_code = targets.chain_code and periods.year = targets.year
     -- a year with chain targets monitors the chains it gives a target; a year without any, all of them
     where targets.chain_code is not null or periods.year not in (select year from targets)
 ),
@@ -39,14 +69,14 @@ measured as (
         chains.target_source,
         {{ time_progress_month('chains.period_month') }} as time_progress,
         reported.ytd_output_yi / nullif(chains.output_target, 0) * 100
-            - {{ time_progress_month('chains.period_month') }} * 100 as deviation_raw,
+        - {{ time_progress_month('chains.period_month') }} * 100 as deviation_raw,
         12 - chains.period_month as remaining_months,
         reported.source_file,
         reported.source_row
     from chains
     left join reported
-        on reported.chain_code = chains.chain_code
-        and reported.year = chains.year and reported.period_month = chains.period_month
+        on chains.chain_code = reported.chain_code
+            and chains.year = reported.year and chains.period_month = reported.period_month
 )
 
 select

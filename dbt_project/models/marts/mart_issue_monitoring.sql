@@ -2,8 +2,19 @@
 -- routed through its project to the project's 包挂领导 (调度中心 D00 when unknown).
 with
 issues as (select * from {{ ref('stg_fgj__issue_ledger') }}),
+
 projects as (select * from {{ ref('int_project_ledger_history') }}),
-rules as (select rule_code, target_type, comparison, yellow_threshold, red_threshold from {{ ref('warning_rules') }} where rule_code = 'issue_overdue'),
+
+rules as (
+    select
+        rule_code,
+        target_type,
+        comparison,
+        yellow_threshold,
+        red_threshold
+    from {{ ref('warning_rules') }}
+    where rule_code = 'issue_overdue'
+),
 
 latest_project as (
     select distinct on (issues.issue_code, issues.as_of_date)
@@ -13,8 +24,8 @@ latest_project as (
         projects.leader_title,
         projects.project_name
     from issues
-    join projects on projects.project_code = issues.project_code and projects.as_of_date <= issues.as_of_date
-    order by issues.issue_code, issues.as_of_date, projects.as_of_date desc
+    inner join projects on issues.project_code = projects.project_code and issues.as_of_date >= projects.as_of_date
+    order by issues.issue_code asc, issues.as_of_date asc, projects.as_of_date desc
 ),
 
 measured as (
@@ -24,7 +35,7 @@ measured as (
         -- the deadline is missing, which is no_data, never "not overdue".
         case
             when issues.status <> '已销号' and issues.due_date is not null  -- greatest() would read null as 0
-            then greatest(issues.as_of_date - issues.due_date, 0)
+                then greatest(issues.as_of_date - issues.due_date, 0)
         end as overdue_days,
         coalesce(latest_project.leader_code, 'D00') as leader_code,
         latest_project.leader_title,

@@ -3,9 +3,39 @@
 -- and stale (已开工, nothing moved across ledgers) — and the worst of them as warning_level.
 with
 history as (select * from {{ ref('int_project_ledger_history') }}),
-overdue_rule as (select rule_code, target_type, comparison, yellow_threshold, red_threshold from {{ ref('warning_rules') }} where rule_code = 'project_overdue_start'),
-pace_rule as (select rule_code, target_type, comparison, yellow_threshold, red_threshold from {{ ref('warning_rules') }} where rule_code = 'project_investment_behind'),
-stale_rule as (select rule_code, target_type, comparison, yellow_threshold, red_threshold from {{ ref('warning_rules') }} where rule_code = 'project_stale'),
+
+overdue_rule as (
+    select
+        rule_code,
+        target_type,
+        comparison,
+        yellow_threshold,
+        red_threshold
+    from {{ ref('warning_rules') }}
+    where rule_code = 'project_overdue_start'
+),
+
+pace_rule as (
+    select
+        rule_code,
+        target_type,
+        comparison,
+        yellow_threshold,
+        red_threshold
+    from {{ ref('warning_rules') }}
+    where rule_code = 'project_investment_behind'
+),
+
+stale_rule as (
+    select
+        rule_code,
+        target_type,
+        comparison,
+        yellow_threshold,
+        red_threshold
+    from {{ ref('warning_rules') }}
+    where rule_code = 'project_stale'
+),
 
 measured as (
     -- Each rule applies to some projects only. Where it applies, a missing figure gives no measure
@@ -13,9 +43,11 @@ measured as (
     select
         history.*,
         {{ time_progress_day('history.as_of_date') }} as time_progress,
-        stage = '已签约' and actual_start_date is null as overdue_start_applies,
-        stage = '已开工' and (annual_plan_investment_wan is null or annual_plan_investment_wan > 0) as investment_pace_applies,
-        stage = '已开工' as stale_applies
+        history.stage = '已签约' and history.actual_start_date is null as overdue_start_applies,
+        history.stage = '已开工'
+        and (history.annual_plan_investment_wan is null or history.annual_plan_investment_wan > 0)
+            as investment_pace_applies,
+        history.stage = '已开工' as stale_applies
     from history
 ),
 
@@ -23,21 +55,23 @@ measures as (
     select
         measured.*,
         -- greatest() ignores nulls: without the date check a missing planned start would read as 0 days.
-        case when overdue_start_applies and planned_start_date is not null
-            then greatest(as_of_date - planned_start_date, 0)
+        case when measured.overdue_start_applies and measured.planned_start_date is not null
+                then greatest(measured.as_of_date - measured.planned_start_date, 0)
         end as overdue_start_days,
-        case when investment_pace_applies
-            then (ytd_investment_wan / annual_plan_investment_wan) / time_progress
+        case when measured.investment_pace_applies
+                then (measured.ytd_investment_wan / measured.annual_plan_investment_wan) / measured.time_progress
         end as investment_pace_raw,
-        case when stale_applies then as_of_date - unchanged_since end as stale_days
+        case when measured.stale_applies then measured.as_of_date - measured.unchanged_since end as stale_days
     from measured
 ),
 
 classified as (
     select
         measures.*,
-        case when overdue_start_applies then {{ warning_level('overdue_start_days', 'overdue_rule') }} end as overdue_start_level,
-        case when investment_pace_applies then {{ warning_level('investment_pace_raw', 'pace_rule') }} end as investment_pace_level,
+        case when overdue_start_applies then {{ warning_level('overdue_start_days', 'overdue_rule') }} end
+            as overdue_start_level,
+        case when investment_pace_applies then {{ warning_level('investment_pace_raw', 'pace_rule') }} end
+            as investment_pace_level,
         case when stale_applies then {{ warning_level('stale_days', 'stale_rule') }} end as stale_level
     from measures
     cross join overdue_rule
@@ -77,9 +111,11 @@ select
     {{ worst_level(['overdue_start_level', 'investment_pace_level', 'stale_level']) }} as warning_level,
     -- Investment still missing against time progress and against the year's plan (万元).
     case when investment_pace_raw is not null
-        then round(annual_plan_investment_wan * time_progress - ytd_investment_wan, 2) end as investment_gap_to_time_progress_wan,
+            then round(annual_plan_investment_wan * time_progress - ytd_investment_wan, 2)
+    end as investment_gap_to_time_progress_wan,
     case when investment_pace_raw is not null
-        then round(annual_plan_investment_wan - ytd_investment_wan, 2) end as investment_gap_to_plan_wan,
+            then round(annual_plan_investment_wan - ytd_investment_wan, 2)
+    end as investment_gap_to_plan_wan,
     source_file,
     source_row
 from classified

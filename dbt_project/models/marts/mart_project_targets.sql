@@ -3,8 +3,19 @@
 -- target that year is no_target (never last year's, never zero).
 with
 counts as (select * from {{ ref('int_project_counts') }}),
+
 category_targets as (select * from {{ ref('int_targets__project_counts') }}),
-rules as (select rule_code, target_type, comparison, yellow_threshold, red_threshold from {{ ref('warning_rules') }} where rule_code = 'project_count_behind'),
+
+rules as (
+    select
+        rule_code,
+        target_type,
+        comparison,
+        yellow_threshold,
+        red_threshold
+    from {{ ref('warning_rules') }}
+    where rule_code = 'project_count_behind'
+),
 
 measured as (
     select
@@ -18,12 +29,12 @@ measured as (
         category_targets.target_source,
         {{ time_progress_day('counts.as_of_date') }} as time_progress,
         counts.signed_count::numeric / nullif(category_targets.signed_target, 0) * 100
-            - {{ time_progress_day('counts.as_of_date') }} * 100 as signed_deviation_raw,
+        - {{ time_progress_day('counts.as_of_date') }} * 100 as signed_deviation_raw,
         counts.started_count::numeric / nullif(category_targets.started_target, 0) * 100
-            - {{ time_progress_day('counts.as_of_date') }} * 100 as started_deviation_raw
+        - {{ time_progress_day('counts.as_of_date') }} * 100 as started_deviation_raw
     from counts
     left join category_targets
-        on category_targets.year = counts.year and category_targets.industry_category = counts.industry_category
+        on counts.year = category_targets.year and counts.industry_category = category_targets.industry_category
 )
 
 select

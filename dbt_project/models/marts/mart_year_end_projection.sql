@@ -26,6 +26,7 @@ indicators as (
     from {{ ref('mart_indicator_monitoring') }}
     where target_type in ('cumulative', 'stock')
 ),
+
 indicator_history as (
     select
         indicator_code as entity_code,
@@ -33,8 +34,9 @@ indicator_history as (
         period_month,
         case when catalogue.target_type = 'stock' then coalesce(month_value, ytd_value) else ytd_value end as value
     from {{ ref('int_indicator_reported_values') }}
-    join {{ ref('indicators') }} as catalogue using (indicator_code)
+    inner join {{ ref('indicators') }} as catalogue using (indicator_code)
 ),
+
 chains as (
     select
         'industry_chain'::text as entity_type,
@@ -51,16 +53,29 @@ chains as (
         time_progress_pct / 100 as time_progress
     from {{ ref('mart_industry_chain_monitoring') }}
 ),
+
 chain_history as (
-    select names.chain_code as entity_code, report.year, report.period_month, report.ytd_output_yi as value
+    select
+        names.chain_code as entity_code,
+        report.year,
+        report.period_month,
+        report.ytd_output_yi as value
     from {{ ref('stg_gxj__chain_report') }} as report
-    join {{ ref('int_chain_names') }} as names on names.lookup_name = report.chain_name
+    inner join {{ ref('int_chain_names') }} as names on report.chain_name = names.lookup_name
 ),
+
 history as (
-    select 'indicator'::text as entity_type, * from indicator_history
+    select
+        'indicator'::text as entity_type,
+        *
+    from indicator_history
     union all
-    select 'industry_chain', * from chain_history
+    select
+        'industry_chain',
+        *
+    from chain_history
 ),
+
 current_rows as (
     select * from indicators
     union all
@@ -83,22 +98,23 @@ projected as (
             -- a weekly ledger's date is not a month of last year's monthly history
             when current_rows.actual_value is null or current_rows.as_of_date is not null then null
             when current_rows.period_month = 12 then current_rows.actual_value
-            when current_rows.target_type = 'cumulative' and last_year_month.value > 0 then
-                current_rows.actual_value * last_year_end.value / last_year_month.value
+            when current_rows.target_type = 'cumulative' and last_year_month.value > 0
+                then
+                    current_rows.actual_value * last_year_end.value / last_year_month.value
             when current_rows.target_type = 'stock' then
                 current_rows.actual_value + (last_year_end.value - last_year_month.value)
         end as seasonal_raw
     from current_rows
     left join history as last_year_month
-        on last_year_month.entity_type = current_rows.entity_type
-        and last_year_month.entity_code = current_rows.entity_code
-        and last_year_month.year = current_rows.year - 1
-        and last_year_month.period_month = current_rows.period_month
+        on current_rows.entity_type = last_year_month.entity_type
+            and current_rows.entity_code = last_year_month.entity_code
+            and last_year_month.year = current_rows.year - 1
+            and current_rows.period_month = last_year_month.period_month
     left join history as last_year_end
-        on last_year_end.entity_type = current_rows.entity_type
-        and last_year_end.entity_code = current_rows.entity_code
-        and last_year_end.year = current_rows.year - 1
-        and last_year_end.period_month = 12
+        on current_rows.entity_type = last_year_end.entity_type
+            and current_rows.entity_code = last_year_end.entity_code
+            and last_year_end.year = current_rows.year - 1
+            and last_year_end.period_month = 12
 )
 
 select

@@ -1,6 +1,12 @@
 with
 source as ({{ active_rows('department_indicator_report') }}),
-audit as (select load_id, department_code from {{ source('raw', 'load_audit') }})
+
+audit as (
+    select
+        load_id,
+        department_code
+    from {{ source('raw', 'load_audit') }}
+)
 
 select
     source.load_id,
@@ -19,4 +25,4 @@ select
     source.reporting_unit,
     source.remarks
 from source
-join audit using (load_id)
+inner join audit using (load_id)

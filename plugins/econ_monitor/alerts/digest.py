@@ -49,8 +49,9 @@ class DigestItem:
     drags: tuple[str, ...] = ()
 
 
-def _items(cur: psycopg.Cursor, alerts: list[dict], settings: Settings, addressee: str,
-           notes: tuple[dict, dict] = ({}, {})) -> list[DigestItem]:
+def _items(
+    cur: psycopg.Cursor, alerts: list[dict], settings: Settings, addressee: str, notes: tuple[dict, dict] = ({}, {})
+) -> list[DigestItem]:
     labels = rule_labels(cur.connection)
     projections, drags = notes
     items = []
@@ -68,11 +69,19 @@ def _items(cur: psycopg.Cursor, alerts: list[dict], settings: Settings, addresse
                 period_label=alert["period_label"] or "",
                 measure=measure,
                 gap=gap,
-                status={"open": "待认领", "claimed": f"已由 {alert['claimed_by']} 认领", "closed": "已销号"}[alert["status"]],
-                claim_url=action_url(settings.link_base_url, settings.link_secret, "claim", alert["alert_key"], addressee)
-                if links and alert["status"] == "open" else None,
-                close_url=action_url(settings.link_base_url, settings.link_secret, "close", alert["alert_key"], addressee)
-                if links else None,
+                status={"open": "待认领", "claimed": f"已由 {alert['claimed_by']} 认领", "closed": "已销号"}[
+                    alert["status"]
+                ],
+                claim_url=action_url(
+                    settings.link_base_url, settings.link_secret, "claim", alert["alert_key"], addressee
+                )
+                if links and alert["status"] == "open"
+                else None,
+                close_url=action_url(
+                    settings.link_base_url, settings.link_secret, "close", alert["alert_key"], addressee
+                )
+                if links
+                else None,
                 projection=projections.get(alert["alert_key"]),
                 drags=drags.get(alert["alert_key"], ()),
             )
@@ -133,15 +142,29 @@ def queue_digests(conn: psycopg.Connection, settings: Settings, withheld_domains
             period = _period(alerts)
             subject = f"【经济运行监测预警】{period} 红色{reds}项 黄色{yellows}项 — {recipient.title}"
             text, html = _render(
-                "digest", recipient=recipient, period=period, reds=reds, yellows=yellows,
+                "digest",
+                recipient=recipient,
+                period=period,
+                reds=reds,
+                yellows=yellows,
                 items=_items(cur, alerts, settings, leader_code, _gap_notes(conn, alerts, withheld_domains)),
                 heading="本期新增及升级的预警",
                 page_url=page_url(settings.link_base_url, settings.link_secret, leader_code),
             )
-            mail = Mail("digest", _mail_key(f"digest:{leader_code}", alerts, "due_event"), leader_code, subject,
-                        text, html, tuple(a["alert_key"] for a in alerts))
+            mail = Mail(
+                "digest",
+                _mail_key(f"digest:{leader_code}", alerts, "due_event"),
+                leader_code,
+                subject,
+                text,
+                html,
+                tuple(a["alert_key"] for a in alerts),
+            )
             queued += _queue_for_alerts(
-                cur, mail, alerts, "notified",
+                cur,
+                mail,
+                alerts,
+                "notified",
                 """UPDATE monitor.alerts SET last_notified_at = now(), last_notified_level = level,
                        episode_notified_at = coalesce(episode_notified_at, now()), links_sent_at = now()
                    WHERE alert_key = %s""",
@@ -157,8 +180,11 @@ def _gap_notes(conn: psycopg.Connection, alerts: list[dict], withheld_domains: t
     projections = warning_projections(conn, [a["alert_key"] for a in alerts])
     if "enterprises" in withheld_domains:
         return projections, {}
-    return projections, {a["alert_key"]: tuple(drag_line(row) for row in chain_drags(conn, a["entity_code"], a["year"]))
-                         for a in alerts if a["rule_code"] == "chain_output_behind"}
+    return projections, {
+        a["alert_key"]: tuple(drag_line(row) for row in chain_drags(conn, a["entity_code"], a["year"]))
+        for a in alerts
+        if a["rule_code"] == "chain_output_behind"
+    }
 
 
 def _queue_for_alerts(cur: psycopg.Cursor, mail: Mail, alerts: list[dict], event_type: str, mark_sql: str) -> list[int]:
@@ -194,11 +220,25 @@ def queue_escalations(conn: psycopg.Connection, settings: Settings) -> list[int]
             period = _period(alerts)
             subject = f"【经济运行监测预警·督办】{period} {len(alerts)}项红色预警超过{settings.escalation_days}天未认领 — {recipient.title}"
             heading = f"以下红色预警发出后超过 {settings.escalation_days} 天无人认领，请督促责任领导认领"
-            text, html = _render("digest", recipient=recipient, period=period, reds=len(alerts), yellows=0,
-                                 items=_items(cur, alerts, settings, target), heading=heading,
-                                 page_url=page_url(settings.link_base_url, settings.link_secret, target))
-            mail = Mail("escalation", _mail_key(f"escalation:{target}", alerts, "episode_notified_at"), target,
-                        subject, text, html, tuple(a["alert_key"] for a in alerts))
+            text, html = _render(
+                "digest",
+                recipient=recipient,
+                period=period,
+                reds=len(alerts),
+                yellows=0,
+                items=_items(cur, alerts, settings, target),
+                heading=heading,
+                page_url=page_url(settings.link_base_url, settings.link_secret, target),
+            )
+            mail = Mail(
+                "escalation",
+                _mail_key(f"escalation:{target}", alerts, "episode_notified_at"),
+                target,
+                subject,
+                text,
+                html,
+                tuple(a["alert_key"] for a in alerts),
+            )
             queued += _queue_for_alerts(
                 cur, mail, alerts, "escalated", "UPDATE monitor.alerts SET escalated_at = now() WHERE alert_key = %s"
             )
@@ -230,19 +270,38 @@ def queue_link_reminders(conn: psycopg.Connection, settings: Settings) -> list[i
             period = _period(alerts)
             subject = f"【经济运行监测预警·链接更新】{period} {len(alerts)}项预警仍在办理 — {recipient.title}"
             heading = "以下预警仍在办理中，此前邮件中的领任务、销号链接即将过期，请使用本邮件中的新链接"
-            text, html = _render("digest", recipient=recipient, period=period, reds=reds, yellows=len(alerts) - reds,
-                                 items=_items(cur, alerts, settings, leader_code), heading=heading,
-                                 page_url=page_url(settings.link_base_url, settings.link_secret, leader_code))
-            mail = Mail("reminder", _mail_key(f"reminder:{leader_code}", alerts, "links_sent_at"), leader_code,
-                        subject, text, html, tuple(a["alert_key"] for a in alerts))
+            text, html = _render(
+                "digest",
+                recipient=recipient,
+                period=period,
+                reds=reds,
+                yellows=len(alerts) - reds,
+                items=_items(cur, alerts, settings, leader_code),
+                heading=heading,
+                page_url=page_url(settings.link_base_url, settings.link_secret, leader_code),
+            )
+            mail = Mail(
+                "reminder",
+                _mail_key(f"reminder:{leader_code}", alerts, "links_sent_at"),
+                leader_code,
+                subject,
+                text,
+                html,
+                tuple(a["alert_key"] for a in alerts),
+            )
             queued += _queue_for_alerts(
-                cur, mail, alerts, "links_renewed", "UPDATE monitor.alerts SET links_sent_at = now() WHERE alert_key = %s"
+                cur,
+                mail,
+                alerts,
+                "links_renewed",
+                "UPDATE monitor.alerts SET links_sent_at = now() WHERE alert_key = %s",
             )
     return queued
 
 
-def queue_data_team_mail(cur: psycopg.Cursor, dedupe_key: str, subject: str, heading: str,
-                         problems: list[dict]) -> int | None:
+def queue_data_team_mail(
+    cur: psycopg.Cursor, dedupe_key: str, subject: str, heading: str, problems: list[dict]
+) -> int | None:
     """Data problems go to the data team (DT0) only, never to leaders.
 
     Each problem is a dict with `what`, `where` and `detail` (all shown escaped).
@@ -250,5 +309,3 @@ def queue_data_team_mail(cur: psycopg.Cursor, dedupe_key: str, subject: str, hea
     recipient = leader(DATA_TEAM)
     text, html = _render("data_team", recipient=recipient, heading=heading, problems=problems)
     return enqueue(cur, Mail("data_team", dedupe_key, DATA_TEAM, subject, text, html))
-
-

@@ -55,7 +55,9 @@ def verify(secret: str, token: str, max_age_seconds: int) -> AlertAction:
 
 def action_url(base_url: str, secret: str | None, action: str, alert_key: str, leader_code: str) -> str:
     check_link_settings(secret, base_url)
-    return f"{base_url.rstrip('/')}/alerts/{action}?{urlencode({'token': sign(secret, action, alert_key, leader_code)})}"
+    return (
+        f"{base_url.rstrip('/')}/alerts/{action}?{urlencode({'token': sign(secret, action, alert_key, leader_code)})}"
+    )
 
 
 def page_url(base_url: str, secret: str | None, leader_code: str) -> str:

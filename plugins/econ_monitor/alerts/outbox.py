@@ -68,14 +68,26 @@ class Mail:
 def enqueue(cur: psycopg.Cursor, mail: Mail) -> int | None:
     """Queue a mail inside the caller's transaction; a mail with the same dedupe key is queued once."""
     # A plain cursor on the caller's connection: same transaction, whatever row factory the caller uses.
-    row = cur.connection.cursor().execute(
-        """INSERT INTO monitor.outbox (kind, dedupe_key, recipient_code, recipient_email, subject, body_text,
+    row = (
+        cur.connection.cursor()
+        .execute(
+            """INSERT INTO monitor.outbox (kind, dedupe_key, recipient_code, recipient_email, subject, body_text,
                body_html, alert_keys)
            VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
            ON CONFLICT (dedupe_key) DO NOTHING RETURNING message_id""",
-        (mail.kind, mail.dedupe_key, mail.recipient_code, leader(mail.recipient_code).email, mail.subject,
-         mail.body_text, mail.body_html, list(mail.alert_keys)),
-    ).fetchone()
+            (
+                mail.kind,
+                mail.dedupe_key,
+                mail.recipient_code,
+                leader(mail.recipient_code).email,
+                mail.subject,
+                mail.body_text,
+                mail.body_html,
+                list(mail.alert_keys),
+            ),
+        )
+        .fetchone()
+    )
     if row:
         _store_attachments(cur.connection, row[0], mail.attachments)
     return row[0] if row else None
@@ -85,8 +97,10 @@ def _store_attachments(conn: psycopg.Connection, message_id: int, attachments: t
     """The bytes once per content (every leader's copy of a report shares one PDF), a row per mail."""
     for position, attachment in enumerate(attachments):
         digest = hashlib.sha256(attachment.content).hexdigest()
-        conn.execute("INSERT INTO monitor.mail_attachments (sha256, content) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                     (digest, attachment.content))
+        conn.execute(
+            "INSERT INTO monitor.mail_attachments (sha256, content) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            (digest, attachment.content),
+        )
         conn.execute(
             """INSERT INTO monitor.outbox_attachments (message_id, position, filename, content_type, sha256)
                VALUES (%s, %s, %s, %s, %s)""",
@@ -152,12 +166,16 @@ def deliver_pending(conn: psycopg.Connection, settings: Settings) -> DeliverySum
     try:
         while True:
             with conn.transaction():
-                record = conn.cursor(row_factory=dict_row).execute(
-                    """SELECT message_id, kind, recipient_email, subject, body_text, body_html, attempts
+                record = (
+                    conn.cursor(row_factory=dict_row)
+                    .execute(
+                        """SELECT message_id, kind, recipient_email, subject, body_text, body_html, attempts
                        FROM monitor.outbox
                        WHERE status = 'pending' AND next_attempt_at <= now()
                        ORDER BY message_id LIMIT 1 FOR UPDATE SKIP LOCKED"""
-                ).fetchone()
+                    )
+                    .fetchone()
+                )
                 if record is None:
                     if _report_failures(conn):
                         continue  # the data team's summary is due now: send it in this run
@@ -174,8 +192,13 @@ def deliver_pending(conn: psycopg.Connection, settings: Settings) -> DeliverySum
                         smtp = _connect(settings)
                     except OSError as exc:  # smtplib.SMTPException and ssl.SSLError are OSErrors too
                         _retry_later(conn, record, _reason(exc))
-                        log.warning("mail server %s:%s not usable, %s waits for a later run: %s",
-                                    settings.smtp_host, settings.smtp_port, record["message_id"], exc)
+                        log.warning(
+                            "mail server %s:%s not usable, %s waits for a later run: %s",
+                            settings.smtp_host,
+                            settings.smtp_port,
+                            record["message_id"],
+                            exc,
+                        )
                         break  # every mail behind this one would fail the same way
                 try:
                     smtp.send_message(message)
@@ -215,6 +238,7 @@ def _is_permanent(exc: OSError) -> bool:
 
 def _reason(exc: OSError) -> str:
     """The server's own words where it gave any, for the outbox and the data team's summary."""
+
     def text(value: bytes | str) -> str:
         return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
@@ -263,8 +287,13 @@ def _report_failures(conn: psycopg.Connection) -> bool:
         reportable = []
         for failure in failures:
             if failure["kind"] == "data_team" or failure["recipient_code"] == DATA_TEAM:
-                log.error("mail %s to the data team (%s, %r) failed for good and is not reported by mail: %s",
-                          failure["message_id"], failure["recipient_email"], failure["subject"], failure["last_error"])
+                log.error(
+                    "mail %s to the data team (%s, %r) failed for good and is not reported by mail: %s",
+                    failure["message_id"],
+                    failure["recipient_email"],
+                    failure["subject"],
+                    failure["last_error"],
+                )
             else:
                 reportable.append(failure)
         if reportable:
@@ -274,14 +303,20 @@ def _report_failures(conn: psycopg.Connection) -> bool:
                 f"mail-failed:{hashlib.sha256(ids.encode()).hexdigest()[:32]}",
                 f"【邮件投递失败】{len(reportable)} 封邮件未能送达，已停止重试",
                 "以下邮件被邮件服务器永久拒收（或无法生成），已停止重试。请核对收件地址或邮件服务器配置，必要时通过其他渠道转达：",
-                [{"what": f"邮件未送达：{f['subject']}",
-                  "where": f"{f['recipient_email']}（{f['recipient_code']}，{f['kind']}，outbox 第 {f['message_id']} 号，"
-                           f"尝试 {f['attempts']} 次）",
-                  "detail": f["last_error"] or ""}
-                 for f in reportable],
+                [
+                    {
+                        "what": f"邮件未送达：{f['subject']}",
+                        "where": f"{f['recipient_email']}（{f['recipient_code']}，{f['kind']}，outbox 第 {f['message_id']} 号，"
+                        f"尝试 {f['attempts']} 次）",
+                        "detail": f["last_error"] or "",
+                    }
+                    for f in reportable
+                ],
             )
-        cur.execute("UPDATE monitor.outbox SET failure_reported_at = now() WHERE message_id = ANY(%s)",
-                    ([f["message_id"] for f in failures],))
+        cur.execute(
+            "UPDATE monitor.outbox SET failure_reported_at = now() WHERE message_id = ANY(%s)",
+            ([f["message_id"] for f in failures],),
+        )
     return bool(reportable)
 
 
@@ -290,8 +325,9 @@ def _connect(settings: Settings) -> smtplib.SMTP:
     plain-text logins are explicitly allowed, which `Settings.check_smtp` has checked)."""
     context = ssl.create_default_context(cafile=settings.smtp_ca_file) if settings.smtp_tls != "none" else None
     if settings.smtp_tls == "implicit":
-        smtp = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_seconds,
-                                context=context)
+        smtp = smtplib.SMTP_SSL(
+            settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_seconds, context=context
+        )
     else:
         smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_seconds)
     try:

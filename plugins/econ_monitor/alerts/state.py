@@ -18,9 +18,22 @@ from psycopg.rows import dict_row
 
 # What a warning copies from its mart row on every run: its name, period, leader, figures (as numbers) and
 # the target source they were judged against.
-MART_COLUMNS = ("entity_name", "period_label", "period_end", "leader_code", "measure_value", "target_value",
-                "deviation_pp", "measure_unit", "gap_to_time_progress", "gap_to_target", "pace_needed_per_month",
-                "growth_needed_rest_of_year_pct", "source_file", "target_source")
+MART_COLUMNS = (
+    "entity_name",
+    "period_label",
+    "period_end",
+    "leader_code",
+    "measure_value",
+    "target_value",
+    "deviation_pp",
+    "measure_unit",
+    "gap_to_time_progress",
+    "gap_to_target",
+    "pace_needed_per_month",
+    "growth_needed_rest_of_year_pct",
+    "source_file",
+    "target_source",
+)
 _SET_FROM_MART = ", ".join(f"{name} = d.{name}" for name in MART_COLUMNS) + ", year = d.year, last_seen_at = now()"
 _INSERT_COLUMNS = ("alert_key", "rule_code", "entity_type", "entity_code", "domain", "year", "level", *MART_COLUMNS)
 
@@ -132,11 +145,14 @@ def sync_alerts(conn: psycopg.Connection, withheld_domains: tuple[str, ...] = ()
     """
     summary = SyncSummary(withheld_domains=tuple(sorted(withheld_domains)))
     with conn.transaction():
-        events = conn.execute(
-            _APPLY_MART, {"withheld": domain_patterns(withheld_domains), "ranks": _RANKS}
-        ).fetchall()
-    lists = {"opened": summary.opened, "worsened": summary.worsened, "resolved_by_data": summary.resolved,
-             "reopened": summary.reopened, "year_ended": summary.year_ended}
+        events = conn.execute(_APPLY_MART, {"withheld": domain_patterns(withheld_domains), "ranks": _RANKS}).fetchall()
+    lists = {
+        "opened": summary.opened,
+        "worsened": summary.worsened,
+        "resolved_by_data": summary.resolved,
+        "reopened": summary.reopened,
+        "year_ended": summary.year_ended,
+    }
     for alert_key, event_type in events:
         if event_type in lists:
             lists[event_type].append(alert_key)

@@ -24,9 +24,10 @@ import io
 import re
 import sys
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from econ_monitor.ingest.contracts import Kind
 from econ_monitor.ingest.parse import FOOTNOTE, TOTAL_ROW, ParsedFile, number_factor
@@ -184,7 +185,9 @@ def _parse_block(data: bytes, width: int):
             read_options=pa_csv.ReadOptions(column_names=names, use_threads=False, block_size=len(data) + 1),
             parse_options=pa_csv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False),
             convert_options=pa_csv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()), null_values=[], strings_can_be_null=False,
+                column_types=dict.fromkeys(names, pa.string()),
+                null_values=[],
+                strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
         )

@@ -130,15 +130,19 @@ def _refused_value(exc: psycopg.errors.DataError, parsed: ParsedFile, source_row
     context = exc.diag.context or ""
     line = re.search(r"line (\d+)", context)
     column = re.search(r"column (\w+)", context)
-    row = source_rows[int(line.group(1)) - 1] if line and int(line.group(1)) <= len(source_rows) else (
-        source_rows[-1] if source_rows and not context else None)
+    row = (
+        source_rows[int(line.group(1)) - 1]
+        if line and int(line.group(1)) <= len(source_rows)
+        else (source_rows[-1] if source_rows and not context else None)
+    )
     label = parsed.header.labels.get(column.group(1), column.group(1)) if column else None
     message = exc.diag.message_primary or str(exc).splitlines()[0]
     return FileRejected(f"the warehouse refused a value: {message}", row=row, column=label)
 
 
-def _copy_file(conn: psycopg.Connection, cur: psycopg.Cursor, path: Path, parsed: ParsedFile,
-               load_id: int) -> tuple[int, str]:
+def _copy_file(
+    conn: psycopg.Connection, cur: psycopg.Cursor, path: Path, parsed: ParsedFile, load_id: int
+) -> tuple[int, str]:
     """(rows, method): the bulk path when the file allows it (see bulk.py), else row by row, which has the
     last word on what a value is and on what is wrong with a broken file."""
     plan = bulk.plan_for(parsed, path)
@@ -205,7 +209,9 @@ def scan_landing(landing: Path) -> list[LandingEntry]:
                 if stat.S_ISDIR(info.st_mode):
                     walk(Path(entry.path), f"{prefix}{entry.name}/")
                 else:
-                    found.append(LandingEntry(f"{prefix}{entry.name}", _kind(info.st_mode), info.st_size, info.st_mtime_ns))
+                    found.append(
+                        LandingEntry(f"{prefix}{entry.name}", _kind(info.st_mode), info.st_size, info.st_mtime_ns)
+                    )
 
     walk(root, "")
     return sorted(found, key=lambda e: (e.modified_ns, e.relative))
@@ -224,8 +230,9 @@ def _unchanged(entry: LandingEntry, catalogue: dict[str, tuple[str, int, int]]) 
     return catalogue.get(entry.relative) == (entry.kind, entry.size, entry.modified_ns)
 
 
-def _remember(cur: psycopg.Cursor, entry: LandingEntry, outcome: str, load_id: int | None = None,
-              reason: str | None = None) -> None:
+def _remember(
+    cur: psycopg.Cursor, entry: LandingEntry, outcome: str, load_id: int | None = None, reason: str | None = None
+) -> None:
     """Record the entry as read, in the transaction that records what it led to."""
     cur.execute(
         """INSERT INTO raw.landing_files (source_file, kind, file_bytes, modified_ns, outcome, load_id, reason)
@@ -261,8 +268,9 @@ def _open_inside(root: Path, relative: str) -> int:
             os.close(directory)
             directory = inner
         try:
-            fd = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0),
-                         dir_fd=directory)
+            fd = os.open(
+                parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0), dir_fd=directory
+            )
         except OSError as exc:
             if exc.errno == errno.ELOOP:
                 raise _Refused("a symbolic link: links are never followed") from exc
@@ -285,7 +293,9 @@ def _stage(root: Path, entry: LandingEntry, staging_dir: Path, max_bytes: int) -
     except FileNotFoundError as exc:  # removed or renamed since the walk: whatever replaces it is seen next run
         raise _Changed() from exc
     except OSError as exc:
-        raise _Refused(f"cannot be opened ({exc.strerror}); once that is fixed, touch the file or deliver it again") from exc
+        raise _Refused(
+            f"cannot be opened ({exc.strerror}); once that is fixed, touch the file or deliver it again"
+        ) from exc
     digest = hashlib.sha256()
     staged = None
     try:
@@ -297,7 +307,7 @@ def _stage(root: Path, entry: LandingEntry, staging_dir: Path, max_bytes: int) -
             if keep:
                 staging_dir.mkdir(parents=True, exist_ok=True)
                 staged = staging_dir / f"{uuid.uuid4().hex}_{_safe_name(entry.name)}"
-            with (staged.open("xb") if keep else open(os.devnull, "wb")) as target:
+            with staged.open("xb") if keep else open(os.devnull, "wb") as target:
                 for block in iter(lambda: source.read(_CHUNK), b""):
                     digest.update(block)
                     target.write(block)
@@ -311,8 +321,13 @@ def _stage(root: Path, entry: LandingEntry, staging_dir: Path, max_bytes: int) -
     return staged, digest.hexdigest()
 
 
-def ingest_entry(conn: psycopg.Connection, landing_root: Path, entry: LandingEntry, quarantine_dir: Path,
-                 limits: IngestLimits | None = None) -> LoadResult:
+def ingest_entry(
+    conn: psycopg.Connection,
+    landing_root: Path,
+    entry: LandingEntry,
+    quarantine_dir: Path,
+    limits: IngestLimits | None = None,
+) -> LoadResult:
     """Read one landing entry and record what it led to. Content never raises: a bad file is quarantined,
     an entry that is no regular file refused; only infrastructure errors escape."""
     limits = limits or load_ingest_limits()
@@ -325,7 +340,9 @@ def ingest_entry(conn: psycopg.Connection, landing_root: Path, entry: LandingEnt
     except _Refused as exc:
         return _refuse(conn, entry, str(exc))
     except _Changed:
-        return LoadResult(entry.relative, department, "waiting", reason="changed or removed while being read: still being written?")
+        return LoadResult(
+            entry.relative, department, "waiting", reason="changed or removed while being read: still being written?"
+        )
     try:
         seen = conn.execute(
             """SELECT status, load_id FROM raw.load_audit WHERE source_sha256 = %s AND status <> 'duplicate'
@@ -375,8 +392,15 @@ def _refuse(conn: psycopg.Connection, entry: LandingEntry, reason: str) -> LoadR
     return LoadResult(entry.relative, entry.department, "refused", reason=reason)
 
 
-def _supersede_others(cur: psycopg.Cursor, load_id: int, report_type: str, department: str, period_year: int | None,
-                      period_month: int | None, as_of_date) -> list[int]:
+def _supersede_others(
+    cur: psycopg.Cursor,
+    load_id: int,
+    report_type: str,
+    department: str,
+    period_year: int | None,
+    period_month: int | None,
+    as_of_date,
+) -> list[int]:
     """Mark every other current delivery of the same report, department and period (or as-of date)
     superseded by `load_id`; one delivery of a key at a time may change it: later ones wait here."""
     key = (report_type, department, as_of_date) if as_of_date else (report_type, department, period_year, period_month)
@@ -403,7 +427,9 @@ def _load(conn: psycopg.Connection, path: Path, entry: LandingEntry, sha: str, l
     contract = parsed.contract
     department = entry.department
     if department not in contract.departments:
-        raise FileRejected(f"{contract.title} is not delivered by {department} (expected: {', '.join(contract.departments)})")
+        raise FileRejected(
+            f"{contract.title} is not delivered by {department} (expected: {', '.join(contract.departments)})"
+        )
     with conn.transaction(), conn.cursor() as cur:
         load_id = cur.execute(
             """INSERT INTO raw.load_audit (department_code, report_type, source_file, source_sha256, file_bytes,
@@ -424,17 +450,29 @@ def _load(conn: psycopg.Connection, path: Path, entry: LandingEntry, sha: str, l
             raise FileRejected(f"more than {limits.max_rows:,} rows, over the limit (ECON_MAX_ROWS)")
         years = {part.period_year for part in parts}
         if len(years) > 1:
-            raise FileRejected(f"the sheets report different years ({', '.join(map(str, sorted(years)))}): one file reports one year")
-        superseded = _supersede_others(cur, load_id, contract.report_type, department, parsed.period_year,
-                                       parsed.period_month, parsed.as_of_date)
+            raise FileRejected(
+                f"the sheets report different years ({', '.join(map(str, sorted(years)))}): one file reports one year"
+            )
+        superseded = _supersede_others(
+            cur, load_id, contract.report_type, department, parsed.period_year, parsed.period_month, parsed.as_of_date
+        )
         cur.execute(
             """UPDATE raw.load_audit SET rows_loaded = %s, period_year = %s, period_month = %s, as_of_date = %s
                WHERE load_id = %s""",
             (rows, parsed.period_year, parsed.period_month, parsed.as_of_date, load_id),
         )
         _remember(cur, entry, "loaded", load_id)
-    return LoadResult(entry.relative, department, "loaded", contract.report_type, _period_label(parsed), rows,
-                      load_id=load_id, superseded=tuple(superseded), method=method)
+    return LoadResult(
+        entry.relative,
+        department,
+        "loaded",
+        contract.report_type,
+        _period_label(parsed),
+        rows,
+        load_id=load_id,
+        superseded=tuple(superseded),
+        method=method,
+    )
 
 
 def _header_units(parts: list[ParsedFile]) -> dict:
@@ -467,18 +505,41 @@ def _duplicate(conn: psycopg.Connection, entry: LandingEntry, sha: str, status: 
                 (earlier,),
             ).fetchone()
             others = _supersede_others(cur, earlier, report_type, department, year, month, as_of)
-            cur.execute("UPDATE raw.load_audit SET status = 'loaded', superseded_by = NULL WHERE load_id = %s", (earlier,))
+            cur.execute(
+                "UPDATE raw.load_audit SET status = 'loaded', superseded_by = NULL WHERE load_id = %s", (earlier,)
+            )
             reason += f", which is current again (supersedes load {', '.join(map(str, others)) or '-'})"
             restored = {"report_type": report_type, "period_year": year, "period_month": month, "as_of_date": as_of}
-        load_id = _insert_audit(cur, department_code=entry.department, source_file=entry.relative, source_sha256=sha,
-                                file_bytes=entry.size, status="duplicate", reason=reason, **restored)
+        load_id = _insert_audit(
+            cur,
+            department_code=entry.department,
+            source_file=entry.relative,
+            source_sha256=sha,
+            file_bytes=entry.size,
+            status="duplicate",
+            reason=reason,
+            **restored,
+        )
         _remember(cur, entry, "duplicate", load_id, reason)
-    return LoadResult(entry.relative, entry.department, "duplicate", restored.get("report_type"), reason=reason,
-                      load_id=load_id, superseded=tuple(others) if restored else ())
+    return LoadResult(
+        entry.relative,
+        entry.department,
+        "duplicate",
+        restored.get("report_type"),
+        reason=reason,
+        load_id=load_id,
+        superseded=tuple(others) if restored else (),
+    )
 
 
-def _quarantine(conn: psycopg.Connection, staged: Path | None, entry: LandingEntry, sha: str,
-                rejection: FileRejected, quarantine_dir: Path) -> LoadResult:
+def _quarantine(
+    conn: psycopg.Connection,
+    staged: Path | None,
+    entry: LandingEntry,
+    sha: str,
+    rejection: FileRejected,
+    quarantine_dir: Path,
+) -> LoadResult:
     """Keep the staged copy (the bytes that were parsed) under the quarantine directory, checked against
     the hash taken while reading the delivered file, and record why."""
     kept = None
@@ -495,10 +556,18 @@ def _quarantine(conn: psycopg.Connection, staged: Path | None, entry: LandingEnt
     if kept is None:
         reason += " (bytes not kept)"
     with conn.transaction(), conn.cursor() as cur:
-        load_id = _insert_audit(cur, department_code=entry.department, source_file=entry.relative,
-                                source_sha256=sha, file_bytes=entry.size, status="quarantined", reason=reason,
-                                error_row=rejection.row, error_column=rejection.column,
-                                quarantined_path=str(kept) if kept else None)
+        load_id = _insert_audit(
+            cur,
+            department_code=entry.department,
+            source_file=entry.relative,
+            source_sha256=sha,
+            file_bytes=entry.size,
+            status="quarantined",
+            reason=reason,
+            error_row=rejection.row,
+            error_column=rejection.column,
+            quarantined_path=str(kept) if kept else None,
+        )
         _remember(cur, entry, "quarantined", load_id, reason)
     log.warning("quarantined %s", reason)
     return LoadResult(entry.relative, entry.department, "quarantined", reason=reason, load_id=load_id)
@@ -515,7 +584,9 @@ def _remove_stale_staging(staging_dir: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def _due(conn: psycopg.Connection, landing: Path, settle_seconds: float) -> tuple[list[LandingEntry], list[LandingEntry]]:
+def _due(
+    conn: psycopg.Connection, landing: Path, settle_seconds: float
+) -> tuple[list[LandingEntry], list[LandingEntry]]:
     """(entries to read now, entries still being written): both new or changed since they were last read."""
     catalogue = _catalogue(conn)
     now_ns = time.time_ns()
@@ -534,8 +605,9 @@ def pending_files(conn: psycopg.Connection, landing: Path, limits: IngestLimits 
     return [entry.relative for entry in _due(conn, landing, limits.settle_seconds)[0]]
 
 
-def ingest_landing(conn: psycopg.Connection, landing: Path, quarantine_dir: Path,
-                   limits: IngestLimits | None = None) -> list[LoadResult]:
+def ingest_landing(
+    conn: psycopg.Connection, landing: Path, quarantine_dir: Path, limits: IngestLimits | None = None
+) -> list[LoadResult]:
     """Read every new or changed, settled entry of the landing area, oldest first; files still being
     written are reported as `waiting` and left for a later run."""
     limits = limits or load_ingest_limits()
@@ -543,8 +615,12 @@ def ingest_landing(conn: psycopg.Connection, landing: Path, quarantine_dir: Path
     due, waiting = _due(conn, landing, limits.settle_seconds)
     results = [ingest_entry(conn, landing, entry, quarantine_dir, limits) for entry in due]
     results += [
-        LoadResult(entry.relative, entry.department, "waiting",
-                   reason=f"modified less than {limits.settle_seconds:g} s ago (ECON_FILE_SETTLE_SECONDS): still being written?")
+        LoadResult(
+            entry.relative,
+            entry.department,
+            "waiting",
+            reason=f"modified less than {limits.settle_seconds:g} s ago (ECON_FILE_SETTLE_SECONDS): still being written?",
+        )
         for entry in waiting
     ]
     return results

@@ -12,10 +12,10 @@ import datetime as dt
 import itertools
 import re
 import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable, Iterator
 
 from econ_monitor.ingest.contracts import CONTRACTS, Column, Contract, Kind, PeriodSource
 from econ_monitor.ingest.readers import Row, UnreadableFile, read_rows, sheet_names
@@ -48,7 +48,9 @@ class FileRejected(Exception):
         self.reason = reason
         self.row = row
         self.column = column
-        where = ", ".join(part for part in (f"row {row}" if row else "", f"column {column!r}" if column else "") if part)
+        where = ", ".join(
+            part for part in (f"row {row}" if row else "", f"column {column!r}" if column else "") if part
+        )
         super().__init__(f"{where}: {reason}" if where else reason)
 
 
@@ -162,7 +164,9 @@ def number_factor(column: Column, header_unit: str | None) -> Decimal:
     canonical unit (1 for a column without one, or a header with none that it needs not)."""
     if column.unit is None or header_unit in (None, "", "%"):
         if column.unit is not None and not header_unit:
-            raise FileRejected(f"the header gives no unit; expected one such as ({column.unit})", column=column.display_name)
+            raise FileRejected(
+                f"the header gives no unit; expected one such as ({column.unit})", column=column.display_name
+            )
         return Decimal(1)
     try:
         return unit_factor(header_unit, column.unit)
@@ -247,8 +251,13 @@ def in_sheet(exc: FileRejected, sheet: str | None) -> FileRejected:
     return FileRejected(f"sheet {sheet.strip()!r}: {exc.reason}", row=exc.row, column=exc.column)
 
 
-def parse_file(path: Path, display_name: str | None = None, limits: IngestLimits | None = None,
-               sheet: str | None = None, contracts: tuple[Contract, ...] = CONTRACTS) -> ParsedFile:
+def parse_file(
+    path: Path,
+    display_name: str | None = None,
+    limits: IngestLimits | None = None,
+    sheet: str | None = None,
+    contracts: tuple[Contract, ...] = CONTRACTS,
+) -> ParsedFile:
     """Recognise the file (or the sheet named) and return its rows as a lazy iterator (the data is not
     read yet)."""
     try:
@@ -260,13 +269,23 @@ def parse_file(path: Path, display_name: str | None = None, limits: IngestLimits
         raise FileRejected("the file is empty")
     header = find_header(head, contracts)
     contract = header.contract
-    titles = [str(cell) for number, cells in head if number < header.last_header_row - header.header_rows + 1 for cell in cells if cell]
+    titles = [
+        str(cell)
+        for number, cells in head
+        if number < header.last_header_row - header.header_rows + 1
+        for cell in cells
+        if cell
+    ]
     year, month, as_of = None, None, None
     if contract.period_source is not PeriodSource.YEAR_FROM_COLUMN:  # a year file's title names only its year
         year, month, as_of = _period_from_text(contract, [*titles, display_name or path.name])
     column_period = (PeriodSource.MONTH_FROM_COLUMN, PeriodSource.YEAR_FROM_COLUMN)
     if contract.period_source not in column_period and year is None:
-        what = "as-of date (截至…)" if contract.period_source is PeriodSource.DATE_FROM_TITLE else "reporting period (e.g. 2025年1-9月)"
+        what = (
+            "as-of date (截至…)"
+            if contract.period_source is PeriodSource.DATE_FROM_TITLE
+            else "reporting period (e.g. 2025年1-9月)"
+        )
         raise FileRejected(f"no {what} in the title rows or the file name")
 
     converters = {target: _converter(contract.column(target), header.units.get(target)) for target in header.positions}
@@ -280,7 +299,9 @@ def _period_text(year: int, month: int | None) -> str:
     return str(year) if month is None else f"{year}-{month:02d}"
 
 
-def _typed_rows(parsed: ParsedFile, rows: Iterator[Row], converters: dict[str, Callable]) -> Iterator[dict[str, object]]:
+def _typed_rows(
+    parsed: ParsedFile, rows: Iterator[Row], converters: dict[str, Callable]
+) -> Iterator[dict[str, object]]:
     contract, header = parsed.contract, parsed.header
     key_column = contract.key_column
     key_index = header.positions[key_column]
@@ -289,7 +310,9 @@ def _typed_rows(parsed: ParsedFile, rows: Iterator[Row], converters: dict[str, C
     period_column = "period" if "period" in header.positions else None
     # What every cell of a row needs, looked up once per file instead of once per cell:
     # (target, cell index, converter, header label) in header order (the order errors are found in).
-    plan = tuple((target, index, converters[target], header.labels[target]) for target, index in header.positions.items())
+    plan = tuple(
+        (target, index, converters[target], header.labels[target]) for target, index in header.positions.items()
+    )
     data_rows = 0
     try:
         for number, cells in rows:

@@ -13,8 +13,8 @@ import codecs
 import csv
 import io
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from econ_monitor.settings import IngestLimits, load_ingest_limits
 
@@ -70,7 +70,9 @@ def _check_row(number: int, values: list[object], limits: IngestLimits) -> None:
     if number > limits.max_rows:
         raise UnreadableFile(f"more than {limits.max_rows:,} rows, over the limit (ECON_MAX_ROWS)")
     if len(values) > limits.max_columns:
-        raise UnreadableFile(f"{len(values):,} cells, over the limit of {limits.max_columns:,} (ECON_MAX_COLUMNS)", row=number)
+        raise UnreadableFile(
+            f"{len(values):,} cells, over the limit of {limits.max_columns:,} (ECON_MAX_COLUMNS)", row=number
+        )
 
 
 def _cell_too_long(number: int, index: int, length: int, limits: IngestLimits) -> UnreadableFile:
@@ -78,7 +80,8 @@ def _cell_too_long(number: int, index: int, length: int, limits: IngestLimits) -
 
     return UnreadableFile(
         f"a cell of {length:,} characters, over the limit of {limits.max_cell_chars:,} (ECON_MAX_CELL_CHARS)",
-        row=number, column=get_column_letter(index + 1),
+        row=number,
+        column=get_column_letter(index + 1),
     )
 
 
@@ -98,7 +101,9 @@ def read_csv(path: Path, limits: IngestLimits) -> Iterator[Row]:
                 lines.chars = 0
                 yield number, record  # already a new list per row: no copy needed
         except UnicodeDecodeError as exc:
-            raise UnreadableFile(f"bytes in or just before this row are not valid {encoding}: {exc.reason}", row=reader.line_num + 1) from exc
+            raise UnreadableFile(
+                f"bytes in or just before this row are not valid {encoding}: {exc.reason}", row=reader.line_num + 1
+            ) from exc
         except csv.Error as exc:
             raise UnreadableFile(f"malformed CSV ({exc})", row=reader.line_num) from exc
 

@@ -13,7 +13,6 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import psycopg
 from psycopg import sql
@@ -88,7 +87,9 @@ def run_gate(conn: psycopg.Connection, run_id: str, url: str | None = None) -> G
             "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
         },
     )
-    datasource = context.data_sources.add_postgres("warehouse", connection_string=gx_connection_string(url or warehouse_url()))
+    datasource = context.data_sources.add_postgres(
+        "warehouse", connection_string=gx_connection_string(url or warehouse_url())
+    )
     specs = [*load_suites(), completeness_suite(), ledger_size_suite()]
     definitions = {}
     for spec in specs:
@@ -176,7 +177,13 @@ def _unexpected_rows(conn: psycopg.Connection, spec: SuiteSpec, query: str) -> t
     names = [column.name for column in cursor.description]
     rows = cursor.fetchall()
     conn.rollback()
-    sources = sorted({str(row[names.index("source_file")]) for row in rows if "source_file" in names and row[names.index("source_file")]})
+    sources = sorted(
+        {
+            str(row[names.index("source_file")])
+            for row in rows
+            if "source_file" in names and row[names.index("source_file")]
+        }
+    )
     values = [", ".join(f"{name}={value}" for name, value in zip(names, row) if name != "source_file") for row in rows]
     return values, sources
 
@@ -189,15 +196,32 @@ def _record(conn: psycopg.Connection, outcome: GateOutcome, specs: list[SuiteSpe
                 """INSERT INTO monitor.quality_results (run_id, suite, domain, expectation, column_name, severity,
                        success, observed_value, failing_values, source_files)
                    VALUES (%s, %s, %s, %s, %s, %s, false, %s, %s, %s)""",
-                (outcome.run_id, failure.suite, ",".join(failure.withholds), failure.description, failure.column,
-                 failure.severity, Jsonb(json.loads(json.dumps(failure.observed, default=str))),
-                 Jsonb(failure.failing_values), Jsonb(failure.source_files)),
+                (
+                    outcome.run_id,
+                    failure.suite,
+                    ",".join(failure.withholds),
+                    failure.description,
+                    failure.column,
+                    failure.severity,
+                    Jsonb(json.loads(json.dumps(failure.observed, default=str))),
+                    Jsonb(failure.failing_values),
+                    Jsonb(failure.source_files),
+                ),
             )
         conn.execute(
             """INSERT INTO monitor.quality_results (run_id, suite, domain, expectation, severity, success, observed_value)
                VALUES (%s, 'summary', 'all', 'checks run', 'warning', %s, %s)""",
-            (outcome.run_id, not outcome.critical, Jsonb({"checked": outcome.checked, "failed": len(outcome.failures),
-                                                         "suites": [spec.name for spec in specs]})),
+            (
+                outcome.run_id,
+                not outcome.critical,
+                Jsonb(
+                    {
+                        "checked": outcome.checked,
+                        "failed": len(outcome.failures),
+                        "suites": [spec.name for spec in specs],
+                    }
+                ),
+            ),
         )
 
 
@@ -208,10 +232,16 @@ def _mail_data_team(conn: psycopg.Connection, outcome: GateOutcome) -> None:
         "|".join(sorted(f"{f.table}:{f.description}:{f.failing_values}" for f in outcome.failures)).encode()
     ).hexdigest()[:32]
     critical = len(outcome.critical)
-    subject = (f"【数据质量】{critical} 项关键检查未通过，已暂停相关预警" if critical
-               else f"【数据质量】{len(outcome.failures)} 项一般检查未通过（预警照常发送）")
-    heading = (f"以下数据质量检查未通过。关键（critical）问题涉及的预警已暂停发送：{', '.join(outcome.withheld_domains)}。"
-               if critical else "以下数据质量检查未通过（warning 级别，预警照常发送）：")
+    subject = (
+        f"【数据质量】{critical} 项关键检查未通过，已暂停相关预警"
+        if critical
+        else f"【数据质量】{len(outcome.failures)} 项一般检查未通过（预警照常发送）"
+    )
+    heading = (
+        f"以下数据质量检查未通过。关键（critical）问题涉及的预警已暂停发送：{', '.join(outcome.withheld_domains)}。"
+        if critical
+        else "以下数据质量检查未通过（warning 级别，预警照常发送）："
+    )
     problems = [
         {
             "what": f"[{f.severity}] {f.description}",

@@ -134,8 +134,9 @@ def completeness_suite() -> SuiteSpec:
                 },
             }
         )
-    return SuiteSpec(name="completeness", schema="raw", table="load_audit", withholds=(),
-                     expectations=tuple(expectations))
+    return SuiteSpec(
+        name="completeness", schema="raw", table="load_audit", withholds=(), expectations=tuple(expectations)
+    )
 
 
 def ledger_size_suite() -> SuiteSpec:

@@ -23,8 +23,13 @@ from econ_monitor.reports.publish import leadership_group, publish, publish_repo
 from econ_monitor.reports.weekly import weekly_dispatch
 
 __all__ = [
-    "Report", "leadership_group", "monthly_bulletin", "publish", "publish_monthly_bulletin",
-    "publish_weekly_dispatch", "weekly_dispatch",
+    "Report",
+    "leadership_group",
+    "monthly_bulletin",
+    "publish",
+    "publish_monthly_bulletin",
+    "publish_weekly_dispatch",
+    "weekly_dispatch",
 ]
 
 log = logging.getLogger(__name__)
@@ -39,8 +44,13 @@ def _build_and_publish(build) -> dict:
     with connect() as conn:
         report = build(conn)
         path, queued = publish_report(conn, report, settings)
-        summary = {"kind": report.kind, "period": report.period, "title": report.title, "path": str(path),
-                   "mails_queued": len(queued)}
+        summary = {
+            "kind": report.kind,
+            "period": report.period,
+            "title": report.title,
+            "path": str(path),
+            "mails_queued": len(queued),
+        }
         if settings.smtp_host:
             delivery = deliver_pending(conn, settings)
             summary.update(mails_sent=delivery.sent, mails_failed=delivery.failed, mails_pending=delivery.pending)

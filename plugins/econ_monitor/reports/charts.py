@@ -14,9 +14,9 @@ import io
 import logging
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable
 
 import matplotlib
 from matplotlib.figure import Figure
@@ -30,8 +30,12 @@ LEVEL_WORDS = {
     "zh": {"red": "红", "yellow": "黄", "green": "绿", "no_data": "无数据"},
     "en": {"red": "RED", "yellow": "YELLOW", "green": "GREEN", "no_data": "NO DATA"},
 }
-CATEGORY_EN = {"聚焦突破类": "Breakthrough", "重点实施类": "Key implementation", "加快布局类": "Accelerated layout",
-               "合计": "Total"}
+CATEGORY_EN = {
+    "聚焦突破类": "Breakthrough",
+    "重点实施类": "Key implementation",
+    "加快布局类": "Accelerated layout",
+    "合计": "Total",
+}
 DPI = 200  # print: a chart 6-9 inches wide on A4 stays sharp (the issue asks for >= 200 dpi)
 
 
@@ -110,8 +114,9 @@ def _fmt(value: float) -> str:
 
 def _legend(axes, font: ChartFont, levels=("red", "yellow", "green", "no_data"), **kwargs) -> None:
     words = font.words()
-    handles = [Patch(facecolor=COLOURS[level], hatch=HATCHES[level], edgecolor="black", label=words[level])
-               for level in levels]
+    handles = [
+        Patch(facecolor=COLOURS[level], hatch=HATCHES[level], edgecolor="black", label=words[level]) for level in levels
+    ]
     axes.legend(handles=handles, frameon=False, **kwargs)
 
 
@@ -138,15 +143,25 @@ def indicator_deviation_chart(board: list[dict]) -> bytes:
             axes.barh(y, value, **_bar_style(level))
             label = f"{value:+.1f} {words[level]}"
             offset = span * 0.01
-            axes.text(value + (offset if value >= 0 else -offset), y, label, va="center",
-                      ha="left" if value >= 0 else "right", fontsize=8)
+            axes.text(
+                value + (offset if value >= 0 else -offset),
+                y,
+                label,
+                va="center",
+                ha="left" if value >= 0 else "right",
+                fontsize=8,
+            )
         axes.axvline(0, color="black", linewidth=0.8)
         axes.set_yticks(range(len(board)), labels, fontsize=8)
         axes.invert_yaxis()
         axes.set_xlim(min(min(known), 0) - span * 0.25, max(max(known), 0) + span * 0.25)
-        axes.set_xlabel(font.pick("偏差（百分点）：增速/占比为与目标之差，累计/存量为完成进度与时序进度之差",
-                                  "deviation (pp): growth/level vs target; cumulative/stock vs time progress"),
-                        fontsize=8)
+        axes.set_xlabel(
+            font.pick(
+                "偏差（百分点）：增速/占比为与目标之差，累计/存量为完成进度与时序进度之差",
+                "deviation (pp): growth/level vs target; cumulative/stock vs time progress",
+            ),
+            fontsize=8,
+        )
         axes.set_title(font.pick("主要经济指标偏差", "Indicators: deviation from target"), fontsize=11)
         axes.grid(axis="x", linestyle=":", linewidth=0.5)
         _legend(axes, font, loc="lower right", fontsize=8)
@@ -169,17 +184,34 @@ def chain_completion_chart(chains: list[dict]) -> bytes:
                 axes.text(2, y, words["no_data"], va="center", fontsize=8, color="#555555")
                 continue
             axes.barh(y, float(value), **_bar_style(row["warning_level"]))
-            axes.text(max(float(value), progress or 0) + 1.5, y, f"{_fmt(float(value))}% ({float(row['deviation_pp']):+.1f}) "
-                      f"{words[row['warning_level']]}", va="center", fontsize=8)
+            axes.text(
+                max(float(value), progress or 0) + 1.5,
+                y,
+                f"{_fmt(float(value))}% ({float(row['deviation_pp']):+.1f}) {words[row['warning_level']]}",
+                va="center",
+                fontsize=8,
+            )
         if progress is not None:
             axes.axvline(progress, color="black", linestyle="--", linewidth=1)
-            axes.text(progress, -0.9, font.pick(f"时序进度 {_fmt(progress)}%", f"time progress {_fmt(progress)}%"),
-                      ha="center", va="bottom", fontsize=8)
+            axes.text(
+                progress,
+                -0.9,
+                font.pick(f"时序进度 {_fmt(progress)}%", f"time progress {_fmt(progress)}%"),
+                ha="center",
+                va="bottom",
+                fontsize=8,
+            )
         axes.set_yticks(range(len(chains)), labels, fontsize=8)
         axes.set_ylim(len(chains) - 0.5, -1.3)
-        axes.set_xlim(0, max([120.0] + [float(r["completion_pct"]) + 35 for r in chains if r["completion_pct"] is not None]))
-        axes.set_xlabel(font.pick("累计产值占年度目标（%）", "year-to-date output as % of the year's target"), fontsize=8)
-        axes.set_title(font.pick("产业链完成进度与时序进度", "Industry chains: completion vs time progress"), fontsize=11)
+        axes.set_xlim(
+            0, max([120.0] + [float(r["completion_pct"]) + 35 for r in chains if r["completion_pct"] is not None])
+        )
+        axes.set_xlabel(
+            font.pick("累计产值占年度目标（%）", "year-to-date output as % of the year's target"), fontsize=8
+        )
+        axes.set_title(
+            font.pick("产业链完成进度与时序进度", "Industry chains: completion vs time progress"), fontsize=11
+        )
         axes.grid(axis="x", linestyle=":", linewidth=0.5)
         _legend(axes, font, levels=("red", "yellow", "green"), loc="lower right", fontsize=8)
 
@@ -192,11 +224,17 @@ def project_targets_chart(targets: list[dict]) -> bytes:
     def draw(figure: Figure, font: ChartFont) -> None:
         words = font.words()
         panels = figure.subplots(1, 2, sharey=True)
-        labels = [font.pick(row["industry_category"], CATEGORY_EN.get(row["industry_category"], f"category {i + 1}"))
-                  for i, row in enumerate(targets)]
-        progress = float(targets[0]["time_progress_pct"]) if targets and targets[0]["time_progress_pct"] is not None else None
-        for axes, prefix, title in ((panels[0], "signed", font.pick("新签约", "New signings")),
-                                    (panels[1], "started", font.pick("新开工", "New starts"))):
+        labels = [
+            font.pick(row["industry_category"], CATEGORY_EN.get(row["industry_category"], f"category {i + 1}"))
+            for i, row in enumerate(targets)
+        ]
+        progress = (
+            float(targets[0]["time_progress_pct"]) if targets and targets[0]["time_progress_pct"] is not None else None
+        )
+        for axes, prefix, title in (
+            (panels[0], "signed", font.pick("新签约", "New signings")),
+            (panels[1], "started", font.pick("新开工", "New starts")),
+        ):
             for y, row in enumerate(targets):
                 value, level = row[f"{prefix}_completion_pct"], row[f"{prefix}_warning_level"]
                 if value is None:
@@ -204,14 +242,34 @@ def project_targets_chart(targets: list[dict]) -> bytes:
                     axes.text(2, y, words["no_data"], va="center", fontsize=8)
                     continue
                 axes.barh(y, float(value), **_bar_style(level))
-                axes.text(max(float(value), progress or 0) + 1.5, y, f"{row[f'{prefix}_count']}/{row[f'{prefix}_target']}\n{words[level]}",
-                          va="center", fontsize=8)
+                axes.text(
+                    max(float(value), progress or 0) + 1.5,
+                    y,
+                    f"{row[f'{prefix}_count']}/{row[f'{prefix}_target']}\n{words[level]}",
+                    va="center",
+                    fontsize=8,
+                )
             if progress is not None:
                 axes.axvline(progress, color="black", linestyle="--", linewidth=1)
-                axes.text(progress, -0.75, font.pick(f"时序进度 {_fmt(progress)}%", f"time progress {_fmt(progress)}%"),
-                          ha="center", va="bottom", fontsize=8)
-            axes.set_xlim(0, max([140.0] + [float(r[f"{prefix}_completion_pct"]) + 40 for r in targets
-                                            if r[f"{prefix}_completion_pct"] is not None]))
+                axes.text(
+                    progress,
+                    -0.75,
+                    font.pick(f"时序进度 {_fmt(progress)}%", f"time progress {_fmt(progress)}%"),
+                    ha="center",
+                    va="bottom",
+                    fontsize=8,
+                )
+            axes.set_xlim(
+                0,
+                max(
+                    [140.0]
+                    + [
+                        float(r[f"{prefix}_completion_pct"]) + 40
+                        for r in targets
+                        if r[f"{prefix}_completion_pct"] is not None
+                    ]
+                ),
+            )
             axes.set_title(title, fontsize=10)
             axes.set_xlabel(font.pick("完成全年目标（%）", "% of the year's target"), fontsize=8)
             axes.grid(axis="x", linestyle=":", linewidth=0.5)
@@ -229,38 +287,71 @@ def chain_gap_chart(section: dict) -> bytes:
 
     def draw(figure: Figure, font: ChartFont) -> None:
         axes = figure.add_subplot()
-        bars = [(font.pick(row["enterprise_name"], row["credit_code"]), float(row["change_wan"]), "red")
-                for row in section["drags"]]
+        bars = [
+            (font.pick(row["enterprise_name"], row["credit_code"]), float(row["change_wan"]), "red")
+            for row in section["drags"]
+        ]
         other, growers = section["other_decliners"], section["growers"]
         if other["count"]:
-            bars.append((font.pick(f"其他下降企业 {other['count']} 家", f"other declining ({other['count']})"),
-                         float(other["change_wan"]), "yellow"))
+            bars.append(
+                (
+                    font.pick(f"其他下降企业 {other['count']} 家", f"other declining ({other['count']})"),
+                    float(other["change_wan"]),
+                    "yellow",
+                )
+            )
         if growers["count"]:
-            bars.append((font.pick(f"增长企业 {growers['count']} 家", f"growing ({growers['count']})"),
-                         float(growers["change_wan"]), "green"))
+            bars.append(
+                (
+                    font.pick(f"增长企业 {growers['count']} 家", f"growing ({growers['count']})"),
+                    float(growers["change_wan"]),
+                    "green",
+                )
+            )
         total = float(section["total_change_wan"] or 0)
         values = [value for _, value, _ in bars] + [total]
         span = (max(max(values), 0) - min(min(values), 0)) or 1.0
         for y, (label, value, level) in enumerate(bars):
             axes.barh(y, value, **_bar_style(level))
-            axes.text(value + (span * 0.01 if value >= 0 else -span * 0.01), y, f"{value:+,.0f}", va="center",
-                      ha="left" if value >= 0 else "right", fontsize=8)
+            axes.text(
+                value + (span * 0.01 if value >= 0 else -span * 0.01),
+                y,
+                f"{value:+,.0f}",
+                va="center",
+                ha="left" if value >= 0 else "right",
+                fontsize=8,
+            )
         axes.barh(len(bars), total, color="#2c3e50", edgecolor="black", linewidth=0.6)
-        axes.text(total + (span * 0.01 if total >= 0 else -span * 0.01), len(bars), f"{total:+,.0f}", va="center",
-                  ha="left" if total >= 0 else "right", fontsize=8, fontweight="bold")
+        axes.text(
+            total + (span * 0.01 if total >= 0 else -span * 0.01),
+            len(bars),
+            f"{total:+,.0f}",
+            va="center",
+            ha="left" if total >= 0 else "right",
+            fontsize=8,
+            fontweight="bold",
+        )
         labels = [label for label, _, _ in bars] + [font.pick("重点企业合计", "key enterprises, total")]
         axes.set_yticks(range(len(labels)), labels, fontsize=8)
         axes.invert_yaxis()
         axes.axvline(0, color="black", linewidth=0.8)
         axes.set_xlim(min(min(values), 0) - span * 0.3, max(max(values), 0) + span * 0.3)
-        axes.set_xlabel(font.pick("累计产值较上年同期增减（万元，上年同期由官方累计增速推算）",
-                                  "YTD output change vs last year (10k CNY, base from the official growth rate)"),
-                        fontsize=8)
-        axes.set_title(font.pick(f"{section['chain_name']}：重点企业增减（偏差 {float(section['deviation_pp']):+.1f} 个百分点，"
-                                 f"{font.words()[section['warning_level']]}）",
-                                 f"{section['chain_code']}: key enterprises' change ({float(section['deviation_pp']):+.1f} pp, "
-                                 f"{font.words()[section['warning_level']]})"),
-                       fontsize=10)
+        axes.set_xlabel(
+            font.pick(
+                "累计产值较上年同期增减（万元，上年同期由官方累计增速推算）",
+                "YTD output change vs last year (10k CNY, base from the official growth rate)",
+            ),
+            fontsize=8,
+        )
+        axes.set_title(
+            font.pick(
+                f"{section['chain_name']}：重点企业增减（偏差 {float(section['deviation_pp']):+.1f} 个百分点，"
+                f"{font.words()[section['warning_level']]}）",
+                f"{section['chain_code']}: key enterprises' change ({float(section['deviation_pp']):+.1f} pp, "
+                f"{font.words()[section['warning_level']]})",
+            ),
+            fontsize=10,
+        )
         axes.grid(axis="x", linestyle=":", linewidth=0.5)
 
     return _png(draw, (8, 0.34 * (len(section["drags"]) + 3) + 1.2))
@@ -279,11 +370,23 @@ def warnings_per_leader_chart(counts: list[dict]) -> bytes:
                 value = row[level]
                 if value:
                     axes.barh(y, value, left=left, **_bar_style(level))
-                    axes.text(left + value / 2, y, str(value), ha="center", va="center", fontsize=8,
-                              bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
+                    axes.text(
+                        left + value / 2,
+                        y,
+                        str(value),
+                        ha="center",
+                        va="center",
+                        fontsize=8,
+                        bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
+                    )
                 left += value
-            axes.text(left + 0.3, y, f"{words['red']} {row['red']} / {words['yellow']} {row['yellow']}",
-                      va="center", fontsize=8)
+            axes.text(
+                left + 0.3,
+                y,
+                f"{words['red']} {row['red']} / {words['yellow']} {row['yellow']}",
+                va="center",
+                fontsize=8,
+            )
         axes.set_yticks(range(len(counts)), labels, fontsize=9)
         axes.invert_yaxis()
         widest = max([r["red"] + r["yellow"] for r in counts] + [1])
@@ -301,14 +404,23 @@ def investment_added_chart(rows: list[dict]) -> bytes:
 
     def draw(figure: Figure, font: ChartFont) -> None:
         axes = figure.add_subplot()
-        labels = [font.pick(r["industry_category"], CATEGORY_EN.get(r["industry_category"], f"category {i + 1}"))
-                  for i, r in enumerate(rows)]
+        labels = [
+            font.pick(r["industry_category"], CATEGORY_EN.get(r["industry_category"], f"category {i + 1}"))
+            for i, r in enumerate(rows)
+        ]
         values = [float(r["added_wan"] or 0) for r in rows]
         bars = axes.barh(range(len(rows)), values, color="#2c3e50", edgecolor="black", linewidth=0.6)
         for bar, row, value in zip(bars, rows, values):
-            axes.text(bar.get_width(), bar.get_y() + bar.get_height() / 2,
-                      font.pick(f" {value:,.0f} 万元（{row['projects']} 个项目）", f" {value:,.0f} (10k CNY, {row['projects']} projects)"),
-                      va="center", fontsize=8)
+            axes.text(
+                bar.get_width(),
+                bar.get_y() + bar.get_height() / 2,
+                font.pick(
+                    f" {value:,.0f} 万元（{row['projects']} 个项目）",
+                    f" {value:,.0f} (10k CNY, {row['projects']} projects)",
+                ),
+                va="center",
+                fontsize=8,
+            )
         axes.set_yticks(range(len(rows)), labels, fontsize=9)
         axes.invert_yaxis()
         axes.set_xlim(0, (max(values + [1.0])) * 1.6)

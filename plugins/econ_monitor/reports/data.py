@@ -14,7 +14,7 @@ from __future__ import annotations
 import calendar
 import csv
 from datetime import date, datetime, time
-from functools import lru_cache
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -29,7 +29,7 @@ STALE_DAYS = 21  # the project_stale rule's yellow threshold (warning_rules.csv)
 CARRIED_FREQUENCIES = ("quarterly", "annual")
 
 
-@lru_cache(maxsize=None)
+@cache
 def seed_order(seed: str, key: str) -> dict[str, int]:
     """Position of each row in a seed file: the catalogue follows the work plan's order, the tables do too."""
     with (SEEDS_DIR / f"{seed}.csv").open(encoding="utf-8") as handle:
@@ -60,7 +60,10 @@ def start_of_day(day: date) -> datetime:
 
 # ------------------------------------------------------------------------------------------ windows
 
-def report_window(conn: psycopg.Connection, kind: str, period: str, default_start: datetime) -> tuple[datetime, datetime | None]:
+
+def report_window(
+    conn: psycopg.Connection, kind: str, period: str, default_start: datetime
+) -> tuple[datetime, datetime | None]:
     """(start, end) for events a report covers: since the previous report of this kind was published
     (else default_start) until the next one was (None when this is the newest)."""
     previous = _value(
@@ -78,6 +81,7 @@ def report_window(conn: psycopg.Connection, kind: str, period: str, default_star
 
 # ------------------------------------------------------------------------------------------ monthly
 
+
 def newest_indicator_month(conn: psycopg.Connection, year: int | None = None) -> tuple[int, int] | None:
     """The newest (year, month) with any indicator level other than no_data (within `year` if given)."""
     row = conn.execute(
@@ -90,12 +94,14 @@ def newest_indicator_month(conn: psycopg.Connection, year: int | None = None) ->
 
 
 def indicator_month_exists(conn: psycopg.Connection, year: int, month: int) -> bool:
-    return bool(_value(
-        conn,
-        """SELECT count(*) FROM marts.mart_indicator_monitoring
+    return bool(
+        _value(
+            conn,
+            """SELECT count(*) FROM marts.mart_indicator_monitoring
            WHERE year = %s AND period_month = %s AND warning_level <> 'no_data'""",
-        (year, month),
-    ))
+            (year, month),
+        )
+    )
 
 
 def indicator_board(conn: psycopg.Connection, year: int, month: int) -> list[dict]:
@@ -173,8 +179,13 @@ def project_targets(conn: psycopg.Connection, as_of: date | None) -> list[dict]:
         (as_of,),
     )
     order = seed_order("project_targets", "industry_category")
-    rows.sort(key=lambda r: (r["industry_category"] == TOTAL, order.get(r["industry_category"], len(order)),
-                             r["industry_category"]))
+    rows.sort(
+        key=lambda r: (
+            r["industry_category"] == TOTAL,
+            order.get(r["industry_category"], len(order)),
+            r["industry_category"],
+        )
+    )
     return rows
 
 
@@ -213,8 +224,13 @@ def group_issues_by_unit(issues: list[dict]) -> list[dict]:
     for issue in issues:
         groups.setdefault(issue["responsible_unit"] or "（未填责任单位）", []).append(issue)
     result = [
-        {"unit": unit, "issues": items, "count": len(items), "red": sum(i["warning_level"] == "red" for i in items),
-         "max_overdue_days": max(i["overdue_days"] for i in items)}
+        {
+            "unit": unit,
+            "issues": items,
+            "count": len(items),
+            "red": sum(i["warning_level"] == "red" for i in items),
+            "max_overdue_days": max(i["overdue_days"] for i in items),
+        }
         for unit, items in groups.items()
     ]
     result.sort(key=lambda g: (-g["count"], -g["max_overdue_days"], g["unit"]))
@@ -238,8 +254,9 @@ def level_changes(current: list[dict], previous: list[dict] | None, key: str) ->
     return {"new_red": new_red, "recovered": recovered}
 
 
-def closed_alerts(conn: psycopg.Connection, event_types: tuple[str, ...], start: datetime,
-                  end: datetime | None) -> list[dict]:
+def closed_alerts(
+    conn: psycopg.Connection, event_types: tuple[str, ...], start: datetime, end: datetime | None
+) -> list[dict]:
     """Warnings closed in a window: by their leader (销号, 'closed') and/or by recovering data."""
     return _rows(
         conn,
@@ -261,6 +278,7 @@ def closed_alerts(conn: psycopg.Connection, event_types: tuple[str, ...], start:
 
 
 # ------------------------------------------------------------------------------------------ weekly
+
 
 def newest_ledger(conn: psycopg.Connection) -> date | None:
     return _value(conn, "SELECT max(as_of_date) FROM marts.mart_project_progress")

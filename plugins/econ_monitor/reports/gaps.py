@@ -21,8 +21,9 @@ def _rows(conn: psycopg.Connection, query: str, params: dict) -> list[dict]:
         return cur.execute(query, params).fetchall()
 
 
-def chain_drags(conn: psycopg.Connection, chain_code: str, year: int, month: int | None = None,
-                limit: int = TOP) -> list[dict]:
+def chain_drags(
+    conn: psycopg.Connection, chain_code: str, year: int, month: int | None = None, limit: int = TOP
+) -> list[dict]:
     """The `limit` key enterprises whose output fell most, for one chain and month (largest fall first):
     enterprise_name, credit_code, change_wan, ytd_growth_pct, ytd_output_wan, leader_title, leader_code,
     share_of_chain_change_pct, chain_change_wan.
@@ -110,8 +111,10 @@ def drag_line(row: dict) -> str:
     """One enterprise dragging a chain, as a warning mail names it: name, change in 万元, growth %, 包挂领导."""
     from econ_monitor.reports.render import num, signed
 
-    return (f"{row['enterprise_name']}：较上年同期 {signed(row['change_wan'], 1)} 万元，"
-            f"累计增速 {num(row['ytd_growth_pct'], 1)}%，包挂领导 {row['leader_title'] or row['leader_code']}")
+    return (
+        f"{row['enterprise_name']}：较上年同期 {signed(row['change_wan'], 1)} 万元，"
+        f"累计增速 {num(row['ytd_growth_pct'], 1)}%，包挂领导 {row['leader_title'] or row['leader_code']}"
+    )
 
 
 def warning_projections(conn: psycopg.Connection, alert_keys: list[str]) -> dict[str, str]:

@@ -55,7 +55,9 @@ def indicator_gap_text(row: dict) -> str:
     if row["gap_to_time_progress"] is not None and row["gap_to_time_progress"] > 0:
         parts.append(f"较时序进度缺 {num(row['gap_to_time_progress'])} {unit}")
     if row["gap_to_target"] is not None:
-        parts.append(f"距全年目标缺 {num(row['gap_to_target'])} {unit}" if row["gap_to_target"] > 0 else "已完成全年目标")
+        parts.append(
+            f"距全年目标缺 {num(row['gap_to_target'])} {unit}" if row["gap_to_target"] > 0 else "已完成全年目标"
+        )
     if row.get("pace_needed_per_month") is not None and row["gap_to_target"] and row["gap_to_target"] > 0:
         parts.append(f"每月需完成 {num(row['pace_needed_per_month'])} {unit}")
     return "；".join(parts) or "—"
@@ -95,7 +97,9 @@ def monthly_bulletin(conn: psycopg.Connection, year: int | None = None, month: i
     for row in board:
         row["actual_text"] = indicator_actual_text(row)
         row["target_text"] = indicator_target_text(row)
-        row["alt_target_text"] = indicator_target_text(row, "alt_target_value") if row["alt_target_value"] is not None else None
+        row["alt_target_text"] = (
+            indicator_target_text(row, "alt_target_value") if row["alt_target_value"] is not None else None
+        )
         row["gap_text"] = indicator_gap_text(row)
     previous_year, previous_month = data.previous_month(year, month)
     previous_available = data.indicator_month_exists(conn, previous_year, previous_month)
@@ -109,7 +113,9 @@ def monthly_bulletin(conn: psycopg.Connection, year: int | None = None, month: i
             if projection:
                 row["gap_text"] += f"；{projection}"
     for row in chains:
-        row["projection_text"] = gaps.projection_text(projections.get(("industry_chain", row["chain_code"])), "亿元", num)
+        row["projection_text"] = gaps.projection_text(
+            projections.get(("industry_chain", row["chain_code"])), "亿元", num
+        )
     chain_gaps = [gaps.chain_gap_section(conn, row) for row in chains if row["warning_level"] in ("red", "yellow")]
 
     targets_as_of = data.newest_ledger_in_month(conn, "mart_project_targets", year, month)
@@ -167,7 +173,12 @@ def monthly_bulletin(conn: psycopg.Connection, year: int | None = None, month: i
         "window_end": window_end,
     }
     html, text = render(
-        KIND, title=title, period_label=period_label, generated_at=datetime.now(data.TZ), charts=report_charts,
-        rule_labels=rule_labels(conn), **content,
+        KIND,
+        title=title,
+        period_label=period_label,
+        generated_at=datetime.now(data.TZ),
+        charts=report_charts,
+        rule_labels=rule_labels(conn),
+        **content,
     )
     return Report(KIND, period, period_label, title, html, text, content, report_charts)

@@ -60,9 +60,18 @@ def queue_mails(conn: psycopg.Connection, report: Report, printable: bytes) -> l
     with conn.transaction(), conn.cursor() as cur:
         for code in leadership_group():
             subject, text, html = _personal(report, code)
-            message_id = enqueue(cur, Mail(kind=report.kind, dedupe_key=f"{report.kind}:{report.period}:{code}",
-                                           recipient_code=code, subject=subject, body_text=text, body_html=html,
-                                           attachments=(attachment,)))
+            message_id = enqueue(
+                cur,
+                Mail(
+                    kind=report.kind,
+                    dedupe_key=f"{report.kind}:{report.period}:{code}",
+                    recipient_code=code,
+                    subject=subject,
+                    body_text=text,
+                    body_html=html,
+                    attachments=(attachment,),
+                ),
+            )
             if message_id is not None:
                 queued.append(message_id)
     return queued

@@ -59,19 +59,31 @@ def css_string(value: object) -> Markup:
     """A quoted CSS string for the print style sheet's page headers. Inside <style> HTML escaping does not
     apply (the browser reads `&amp;` literally), so every character but letters and digits is written as a
     CSS escape: no value can close the string or the style element."""
-    text = "".join(ch if ch.isalnum() and ch.isascii() or "\u4e00" <= ch <= "\u9fff" else f"\\{ord(ch):06x}"
-                   for ch in str(value))
+    text = "".join(
+        ch if (ch.isalnum() and ch.isascii()) or "\u4e00" <= ch <= "\u9fff" else f"\\{ord(ch):06x}" for ch in str(value)
+    )
     return Markup(f'"{text}"')
 
 
 _environment = template_environment(Path(__file__).parent / "templates")
 _environment.filters.update(
-    num=num, signed=signed, cn_date=cn_date, level_label=level_label, level_colour=level_colour,
-    level_symbol=level_symbol, rule_label=rule_label, png_data_uri=png_data_uri, css_string=css_string,
+    num=num,
+    signed=signed,
+    cn_date=cn_date,
+    level_label=level_label,
+    level_colour=level_colour,
+    level_symbol=level_symbol,
+    rule_label=rule_label,
+    png_data_uri=png_data_uri,
+    css_string=css_string,
 )
 _environment.globals.update(
-    COLOURS=COLOURS, SYMBOLS=SYMBOLS, LEVEL_LABELS=LEVEL_LABELS, TARGET_TYPE_LABELS=TARGET_TYPE_LABELS,
-    FREQUENCY_LABELS=FREQUENCY_LABELS, month_label=month_label,
+    COLOURS=COLOURS,
+    SYMBOLS=SYMBOLS,
+    LEVEL_LABELS=LEVEL_LABELS,
+    TARGET_TYPE_LABELS=TARGET_TYPE_LABELS,
+    FREQUENCY_LABELS=FREQUENCY_LABELS,
+    month_label=month_label,
 )
 
 

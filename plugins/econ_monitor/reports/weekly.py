@@ -36,15 +36,25 @@ def _per_leader(alerts: list[dict]) -> list[dict]:
     order = list(leaders())
     groups: dict[str, dict] = {}
     for alert in alerts:
-        group = groups.setdefault(alert["leader_code"], {
-            "leader_code": alert["leader_code"], "leader_title": alert["leader_title"] or alert["leader_code"],
-            "red": 0, "yellow": 0, "claimed": 0, "new": 0, "alerts": [],
-        })
+        group = groups.setdefault(
+            alert["leader_code"],
+            {
+                "leader_code": alert["leader_code"],
+                "leader_title": alert["leader_title"] or alert["leader_code"],
+                "red": 0,
+                "yellow": 0,
+                "claimed": 0,
+                "new": 0,
+                "alerts": [],
+            },
+        )
         group[alert["level"]] += 1
         group["claimed"] += alert["status"] == "claimed"
         group["new"] += alert["change"] == "new"
         group["alerts"].append(alert)
-    return sorted(groups.values(), key=lambda g: order.index(g["leader_code"]) if g["leader_code"] in order else len(order))
+    return sorted(
+        groups.values(), key=lambda g: order.index(g["leader_code"]) if g["leader_code"] in order else len(order)
+    )
 
 
 def weekly_dispatch(conn: psycopg.Connection, as_of: date | None = None) -> Report:
@@ -62,22 +72,30 @@ def weekly_dispatch(conn: psycopg.Connection, as_of: date | None = None) -> Repo
 
     movements = data.project_movements(conn, as_of, previous)
     new_starts = [m for m in movements if m["new_start"]]
-    stage_changes = [m for m in movements if m["movement"] == "changed"
-                     and (m["stage_changed"] or m["previous_progress"] != m["progress"])]
+    stage_changes = [
+        m
+        for m in movements
+        if m["movement"] == "changed" and (m["stage_changed"] or m["previous_progress"] != m["progress"])
+    ]
     added = [m for m in movements if m["movement"] == "added"]
     dropped = [m for m in movements if m["movement"] == "dropped"]
-    invested = sorted((m for m in movements if (m["investment_added_wan"] or 0) > 0),
-                      key=lambda m: (-m["investment_added_wan"], m["project_code"]))
+    invested = sorted(
+        (m for m in movements if (m["investment_added_wan"] or 0) > 0),
+        key=lambda m: (-m["investment_added_wan"], m["project_code"]),
+    )
     by_category: dict[str, dict] = {}
     for move in invested:
-        entry = by_category.setdefault(move["industry_category"] or "—",
-                                       {"industry_category": move["industry_category"] or "—", "added_wan": 0, "projects": 0})
+        entry = by_category.setdefault(
+            move["industry_category"] or "—",
+            {"industry_category": move["industry_category"] or "—", "added_wan": 0, "projects": 0},
+        )
         entry["added_wan"] += move["investment_added_wan"]
         entry["projects"] += 1
     category_order = data.seed_order("project_targets", "industry_category")
-    investment_by_category = sorted(by_category.values(),
-                                    key=lambda e: (category_order.get(e["industry_category"], len(category_order)),
-                                                   e["industry_category"]))
+    investment_by_category = sorted(
+        by_category.values(),
+        key=lambda e: (category_order.get(e["industry_category"], len(category_order)), e["industry_category"]),
+    )
 
     alerts = data.open_alerts(conn, window_start, window_end)
     latest_notes = notes(conn, [a["alert_key"] for a in alerts], latest=LATEST_NOTES)
@@ -131,7 +149,12 @@ def weekly_dispatch(conn: psycopg.Connection, as_of: date | None = None) -> Repo
         "window_end": window_end,
     }
     html, text = render(
-        KIND, title=title, period_label=period_label, generated_at=datetime.now(data.TZ), charts=report_charts,
-        rule_labels=rule_labels(conn), **content,
+        KIND,
+        title=title,
+        period_label=period_label,
+        generated_at=datetime.now(data.TZ),
+        charts=report_charts,
+        rule_labels=rule_labels(conn),
+        **content,
     )
     return Report(KIND, period, period_label, title, html, text, content, report_charts)

@@ -39,7 +39,9 @@ def upgrade() -> None:
         )
         """
     )
-    op.execute("COMMENT ON TABLE raw.landing_files IS 'Landing-area entries as last read: unchanged ones are not read again'")
+    op.execute(
+        "COMMENT ON TABLE raw.landing_files IS 'Landing-area entries as last read: unchanged ones are not read again'"
+    )
 
 
 def downgrade() -> None:

@@ -27,11 +27,28 @@ down_revision = "0003_targets"
 branch_labels = None
 depends_on = None
 
-FIGURES = ("deviation_pp", "gap_to_time_progress", "gap_to_target", "pace_needed_per_month",
-           "growth_needed_rest_of_year_pct")
+FIGURES = (
+    "deviation_pp",
+    "gap_to_time_progress",
+    "gap_to_target",
+    "pace_needed_per_month",
+    "growth_needed_rest_of_year_pct",
+)
 CARRIED_OVER = "('project', 'issue', 'enterprise')"
-EVENT_TYPES = ("opened", "notified", "worsened", "improved", "claimed", "closed", "resolved_by_data", "escalated",
-               "reopened", "year_ended", "feedback", "links_renewed")
+EVENT_TYPES = (
+    "opened",
+    "notified",
+    "worsened",
+    "improved",
+    "claimed",
+    "closed",
+    "resolved_by_data",
+    "escalated",
+    "reopened",
+    "year_ended",
+    "feedback",
+    "links_renewed",
+)
 
 
 def upgrade() -> None:
@@ -119,8 +136,7 @@ def downgrade() -> None:
     op.execute("ALTER TABLE monitor.alerts ADD COLUMN details jsonb NOT NULL DEFAULT '{}'::jsonb")
     op.execute(
         "UPDATE monitor.alerts SET details = jsonb_strip_nulls(jsonb_build_object('measure_unit', measure_unit, "
-        "'source_file', source_file, "
-        + ", ".join(f"'{name}', {name}::text" for name in FIGURES) + "))"
+        "'source_file', source_file, " + ", ".join(f"'{name}', {name}::text" for name in FIGURES) + "))"
     )
     op.execute(
         "ALTER TABLE monitor.alerts DROP COLUMN episode, DROP COLUMN episode_notified_at, DROP COLUMN links_sent_at, "
