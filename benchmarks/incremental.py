@@ -111,7 +111,7 @@ def main() -> None:
             (second, "dbt build (incl. data tests)", lambda: build(url)),
         ):
             with connect(url) as conn:
-                added = timed(lambda: add_month(conn, year, month, args.rows))
+                added = timed(lambda conn=conn, year=year, month=month: add_month(conn, year, month, args.rows))
                 conn.execute("ANALYZE raw.enterprise_report_rows")
             seconds = timed(step)
             with connect(url) as conn:

@@ -238,10 +238,13 @@ def run_floor(url: str, work: Path) -> tuple[float, int]:
     export = work / "enterprise_report_rows.copy"
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE TABLE bench.rows_shape (LIKE raw.enterprise_report_rows INCLUDING ALL)")
-        with conn.cursor() as cur, export.open("wb") as out:
-            with cur.copy("COPY raw.enterprise_report_rows TO STDOUT") as copy:
-                for block in copy:
-                    out.write(block)
+        with (
+            conn.cursor() as cur,
+            export.open("wb") as out,
+            cur.copy("COPY raw.enterprise_report_rows TO STDOUT") as copy,
+        ):
+            for block in copy:
+                out.write(block)
         seconds, rows = timed_copy(conn, "COPY bench.rows_shape FROM STDIN", export)
     export.unlink()
     return seconds, rows
@@ -251,7 +254,7 @@ def count_rows(url: str, table: str) -> int:
     import psycopg
 
     with psycopg.connect(url) as conn:
-        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 - the benchmark's own table names
 
 
 # ---------------------------------------------------------------------------------------------------------

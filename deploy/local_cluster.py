@@ -20,6 +20,7 @@ compose's `environment:` overrides its env_file):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -341,10 +342,8 @@ def down() -> None:
         if _alive(pid):
             os.killpg(pid, signal.SIGKILL)
     for pid in pids:  # reap the children of this process (when `up` ran in it)
-        try:
+        with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
     if cluster.get("started_embedded"):
         sys.path.insert(0, str(PROJECT_DIR / "plugins"))
         from econ_monitor.warehouse import stop_embedded

@@ -261,7 +261,7 @@ def test_every_figure_in_a_digest_is_the_marts(sample_loaded, mailbox):
     ]
     covered = set()
     for values in mart:
-        row = dict(zip(columns, values))
+        row = dict(zip(columns, values, strict=False))
         line, gap = describe(row)
         body = "".join(Mailbox.text(m) for m in mailbox.to(row["email"]))
         assert line in body, (row["alert_key"], line)

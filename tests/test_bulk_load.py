@@ -60,7 +60,7 @@ def load_both_ways(conn, landing: Path, monkeypatch) -> tuple:
     return tuple(outcomes)
 
 
-@pytest.mark.parametrize("encoding,newline", [("gbk", "\r\n"), ("utf-8", "\n"), ("utf-8-sig", "\r\n")])
+@pytest.mark.parametrize(("encoding", "newline"), [("gbk", "\r\n"), ("utf-8", "\n"), ("utf-8-sig", "\r\n")])
 def test_a_clean_delivery_loads_in_bulk_with_the_row_by_row_values(conn, tmp_path, monkeypatch, encoding, newline):
     write_delivery(tmp_path, enterprise_lines(), encoding, newline)
     (in_bulk, bulk_rows), (row_by_row, reference_rows) = load_both_ways(conn, tmp_path, monkeypatch)

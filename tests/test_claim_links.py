@@ -45,7 +45,7 @@ def _served(app):
 def site(sample_warehouse):
     from econ_monitor.web import create_app
 
-    url, conn = sample_warehouse
+    _url, conn = sample_warehouse
     pipeline.raise_alerts()
     with _served(create_app()) as base:
         yield base, conn

@@ -98,7 +98,7 @@ def test_history_crosses_the_year_end_with_a_target_file_for_each_year(tmp_path)
         "2026-02/fgj/胶州市2026年经济运行主要目标任务表（年中调整）.xlsx",
     ]
     # No 统计局/工信局 report for January: the year starts with 1-2月; other departments report January.
-    assert not any(name.startswith("2026-01/tjj/") or name.startswith("2026-01/gxj/") for name in names)
+    assert not any(name.startswith(("2026-01/tjj/", "2026-01/gxj/")) for name in names)
     assert any(name.startswith("2026-01/swj/") for name in names)
     assert "2026-02/tjj/胶州市主要经济指标_2026年1-2月.xlsx" in names
 
@@ -109,7 +109,7 @@ def test_history_crosses_the_year_end_with_a_target_file_for_each_year(tmp_path)
     adjusted = _target_rows(tmp_path / targets[1])
     changed = {
         row["indicator_name"]
-        for before, row in zip(delivered["指标目标"], adjusted["指标目标"])
+        for before, row in zip(delivered["指标目标"], adjusted["指标目标"], strict=False)
         if row["target_value"] != before["target_value"]
     }
     assert changed and all(row["unit"] == "%" for row in adjusted["指标目标"] if row["indicator_name"] in changed)

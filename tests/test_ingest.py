@@ -149,7 +149,7 @@ def test_department_report_in_every_encoding(conn, tmp_path, encoding):
 
 
 @pytest.mark.parametrize(
-    "spelling,expected",
+    ("spelling", "expected"),
     [
         ("2025年1-9月", (2025, 9)),
         ("2025年9月", (2025, 9)),

@@ -191,7 +191,9 @@ def test_a_temporary_refusal_is_retried_until_the_mail_goes_out(conn, smtp, monk
         outcome = _deliver()
         assert (outcome.sent, outcome.pending) == (0, 1)
         _make_due(conn)
-    ((status, error, due_later),) = rows(conn, "SELECT status, last_error, next_attempt_at > now() FROM monitor.outbox")
+    ((status, error, _due_later),) = rows(
+        conn, "SELECT status, last_error, next_attempt_at > now() FROM monitor.outbox"
+    )
     assert status == "pending" and "451" in error and "try again later" in error
     assert _deliver().sent == 1
     assert _state(conn)[INDUSTRY] == ("sent", 3) and len(server.to(INDUSTRY)) == 1

@@ -141,9 +141,10 @@ def test_bi_reader_reads_marts_and_nothing_else(sample_marts):
         sample_marts.execute("SET LOCAL ROLE bi_reader")
         assert sample_marts.execute("SELECT count(*) FROM marts.mart_indicator_monitoring").fetchone()[0] > 0
     for relation in ("raw.project_ledger", "staging.stg_fgj__project_ledger", "monitor.alerts", "reference.leaders"):
-        with pytest.raises(psycopg.errors.InsufficientPrivilege), sample_marts.transaction():
+        with sample_marts.transaction(force_rollback=True):
             sample_marts.execute("SET LOCAL ROLE bi_reader")
-            sample_marts.execute(f"SELECT 1 FROM {relation} LIMIT 1")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                sample_marts.execute(f"SELECT 1 FROM {relation} LIMIT 1")
 
 
 def test_a_changed_threshold_changes_levels_on_the_next_build(sample_marts):

@@ -5,8 +5,7 @@
     (thresholds, the chain catalogue) than today's. `fingerprint_cte` is a one-row CTE of the calling model
     with the column `fingerprint_column`, which the mart also stores on every row.
 #}
-{% macro enterprise_months_to_build(fingerprint_column, fingerprint_cte) %}
-    
+{% macro enterprise_months_to_build(fingerprint_column, fingerprint_cte) -%}
     select * from {{ ref('stg_tjj__enterprise_report') }}
     {% if is_incremental() %}
     where (year, period_month) in (

@@ -175,7 +175,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         from econ_monitor.warehouse import warehouse_url
 
         print("\nWhere to look:", file=out)
-        print(f"  warehouse:  psql '{warehouse_url()}'  (e.g. SELECT * FROM marts.mart_indicator_monitoring)", file=out)
+        print(f"  warehouse:  psql '{warehouse_url()}'  (e.g. SELECT * FROM marts.mart_indicator_monitoring)", file=out)  # noqa: S608 - a message printed to the terminal, not SQL
         print("  alerts:     econ-monitor alerts list", file=out)
         print(f"  reports:    {settings.local_dir / 'reports'}/<kind>/<period>.html and .pdf", file=out)
         print(f"  logs:       {log_path}", file=out)

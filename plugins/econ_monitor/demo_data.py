@@ -417,7 +417,7 @@ def _projects(
                 category for category, target in targets.items() for _ in range(round(target * ratios[category]))
             ]
             rng.shuffle(categories)
-            drafts += zip(_signing_dates(rng, year, len(categories)), categories)
+            drafts += zip(_signing_dates(rng, year, len(categories)), categories, strict=False)
         projects += _drafted_projects(rng, drafts, chains, leaders, first_index=len(projects) + 1)
     return projects
 

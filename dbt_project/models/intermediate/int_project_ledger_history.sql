@@ -12,8 +12,12 @@ changes as (
     select
         *,
         case
-            when lag(state_signature) over (partition by project_code order by as_of_date) is distinct from state_signature
-            then 1 else 0
+            when (
+                lag(state_signature) over (partition by project_code order by as_of_date)
+                is distinct from state_signature
+            )
+                then 1
+            else 0
         end as moved
     from ledger
 ),

@@ -21,13 +21,13 @@ delivered as (
     from {{ ref('stg_fgj__indicator_targets') }} as targets
     inner join {{ ref('int_indicator_names') }} as names on targets.indicator_name = names.lookup_name
     inner join catalogue on names.indicator_code = catalogue.indicator_code
-    cross join lateral (
+    cross join lateral (  -- noqa: ST05
         select case
             when targets.unit is null or targets.unit = catalogue.unit then 1::numeric
             when targets.unit = '%' and catalogue.target_type in ('growth', 'level') then 1::numeric
-            else (
-                select factor from {{ ref('unit_conversions') }}
-                where from_unit = targets.unit and to_unit = catalogue.unit
+            else (  -- noqa: ST05
+                select conversions.factor from {{ ref('unit_conversions') }} as conversions
+                where conversions.from_unit = targets.unit and conversions.to_unit = catalogue.unit
             )
         end as factor
     ) as factors

@@ -22,7 +22,9 @@ chain_names as (select * from {{ ref('int_chain_names') }}),
 
 catalogue as (
     select
-        md5(string_agg(chain_code || '=' || lookup_name, '|' order by lookup_name, chain_code)) as catalogue_fingerprint
+        md5(
+            string_agg(chain_code || '=' || lookup_name, '|' order by lookup_name, chain_code)
+        ) as catalogue_fingerprint
     from chain_names
 ),
 

@@ -51,7 +51,7 @@ chains as (
     cross join periods
     left join targets on monitored.chain_code = targets.chain_code and periods.year = targets.year
     -- a year with chain targets monitors the chains it gives a target; a year without any, all of them
-    where targets.chain_code is not null or periods.year not in (select year from targets)
+    where targets.chain_code is not null or periods.year not in (select with_targets.year from targets as with_targets)
 ),
 
 measured as (

@@ -118,7 +118,7 @@ FROM applied
 WHERE change <> 'unchanged'
 ORDER BY alert_key
 RETURNING alert_key, event_type
-"""
+"""  # noqa: S608 - only the constant _SET_FROM_MART is interpolated; values are bound
 _RANKS = ["green", "yellow", "red"]
 
 

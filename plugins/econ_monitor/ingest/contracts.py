@@ -83,7 +83,7 @@ class Contract:
         return next(column for column in self.columns if column.target == target)
 
 
-T, N, I, D, P, Y = Kind.TEXT, Kind.NUMBER, Kind.INTEGER, Kind.DATE, Kind.PERIOD, Kind.YEAR
+T, N, I, D, P, Y = Kind.TEXT, Kind.NUMBER, Kind.INTEGER, Kind.DATE, Kind.PERIOD, Kind.YEAR  # noqa: E741 - one-letter kinds keep the contract tables readable column by column
 
 INDICATOR_REPORT = Contract(
     report_type="main_indicators",

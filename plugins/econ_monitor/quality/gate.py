@@ -173,7 +173,7 @@ def _source_files(conn: psycopg.Connection, spec: SuiteSpec, column: str, values
 def _unexpected_rows(conn: psycopg.Connection, spec: SuiteSpec, query: str) -> tuple[list[str], list[str]]:
     # The query is the suite's own (from the repository), run on the table it was written for.
     table = sql.Identifier(spec.schema, spec.table).as_string(conn)
-    cursor = conn.execute(f"SELECT * FROM ({query.replace('{batch}', table)}) AS failing LIMIT {SAMPLE_VALUES}")
+    cursor = conn.execute(f"SELECT * FROM ({query.replace('{batch}', table)}) AS failing LIMIT {SAMPLE_VALUES}")  # noqa: S608 - the suite's query from the repository, the table a quoted identifier
     names = [column.name for column in cursor.description]
     rows = cursor.fetchall()
     conn.rollback()
@@ -184,7 +184,10 @@ def _unexpected_rows(conn: psycopg.Connection, spec: SuiteSpec, query: str) -> t
             if "source_file" in names and row[names.index("source_file")]
         }
     )
-    values = [", ".join(f"{name}={value}" for name, value in zip(names, row) if name != "source_file") for row in rows]
+    values = [
+        ", ".join(f"{name}={value}" for name, value in zip(names, row, strict=False) if name != "source_file")
+        for row in rows
+    ]
     return values, sources
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -110,6 +111,8 @@ def completeness_suite() -> SuiteSpec:
         if row["frequency"] != "monthly":
             continue
         department, report = row["department_code"], row["report_type"]
+        if not re.fullmatch(r"[a-z0-9]+", department):  # it is written into the check's SQL below
+            raise ValueError(f"expected_deliveries: department code {department!r} is not [a-z0-9]+")
         domain = DELIVERY_DOMAINS.get(report, f"indicators/{department}")
         expectations.append(
             {
@@ -119,7 +122,7 @@ def completeness_suite() -> SuiteSpec:
                 "kwargs": {
                     "description": f"{row['description']} ({department}) delivered for the newest period",
                     "unexpected_rows_query": (
-                        "with newest as (select max(period_year * 100 + period_month) as period from {batch} "
+                        "with newest as (select max(period_year * 100 + period_month) as period from {batch} "  # noqa: S608 - department codes of the seed, checked as [a-z0-9]+ above
                         "where status = 'loaded' and period_month is not null and as_of_date is null) "
                         f"select newest.period, '{department}/' as source_file from newest "
                         # 统计局 and 工信局 report January together with February (1-2月): nothing is due
@@ -160,7 +163,7 @@ def ledger_size_suite() -> SuiteSpec:
                         "(ECON_LEDGER_MIN_SHARE): fewer means a truncated upload or the wrong sheet"
                     ),
                     "unexpected_rows_query": (
-                        "with ledgers as (select as_of_date, count(distinct project_code) as projects, "
+                        "with ledgers as (select as_of_date, count(distinct project_code) as projects, "  # noqa: S608 - only a float setting is interpolated
                         "string_agg(distinct source_file, ', ') as source_file from {batch} group by as_of_date), "
                         "ordered as (select ledgers.*, lag(as_of_date) over (order by as_of_date) as previous_as_of, "
                         "lag(projects) over (order by as_of_date) as previous_projects from ledgers) "

@@ -134,7 +134,7 @@ def indicator_deviation_chart(board: list[dict]) -> bytes:
         values = [float(row["deviation_pp"]) if row["deviation_pp"] is not None else None for row in board]
         known = [v for v in values if v is not None] or [0.0]
         span = max(max(known), 0) - min(min(known), 0) or 1.0
-        for y, (row, value) in enumerate(zip(board, values)):
+        for y, (row, value) in enumerate(zip(board, values, strict=False)):
             level = row["warning_level"] if value is not None else "no_data"
             if value is None:
                 axes.barh(y, span * 0.02, left=0, **_bar_style("no_data"))
@@ -311,7 +311,7 @@ def chain_gap_chart(section: dict) -> bytes:
         total = float(section["total_change_wan"] or 0)
         values = [value for _, value, _ in bars] + [total]
         span = (max(max(values), 0) - min(min(values), 0)) or 1.0
-        for y, (label, value, level) in enumerate(bars):
+        for y, (_label, value, level) in enumerate(bars):
             axes.barh(y, value, **_bar_style(level))
             axes.text(
                 value + (span * 0.01 if value >= 0 else -span * 0.01),
@@ -410,7 +410,7 @@ def investment_added_chart(rows: list[dict]) -> bytes:
         ]
         values = [float(r["added_wan"] or 0) for r in rows]
         bars = axes.barh(range(len(rows)), values, color="#2c3e50", edgecolor="black", linewidth=0.6)
-        for bar, row, value in zip(bars, rows, values):
+        for bar, row, value in zip(bars, rows, values, strict=False):
             axes.text(
                 bar.get_width(),
                 bar.get_y() + bar.get_height() / 2,

@@ -163,7 +163,7 @@ def newest_ledger_in_month(conn: psycopg.Connection, table: str, year: int, mont
     return _value(
         conn,
         f"""SELECT as_of_date FROM marts.{table} WHERE as_of_date <= %s
-            ORDER BY (as_of_date >= %s) DESC, as_of_date DESC LIMIT 1""",
+            ORDER BY (as_of_date >= %s) DESC, as_of_date DESC LIMIT 1""",  # noqa: S608 - table from the fixed set the callers pass
         (last, first),
     )
 
@@ -294,7 +294,7 @@ def ledger_after(conn: psycopg.Connection, as_of: date) -> date | None:
 
 def newest_upto(conn: psycopg.Connection, table: str, day: date) -> date | None:
     assert table in ("mart_project_targets", "mart_project_progress", "mart_issue_monitoring")
-    return _value(conn, f"SELECT max(as_of_date) FROM marts.{table} WHERE as_of_date <= %s", (day,))
+    return _value(conn, f"SELECT max(as_of_date) FROM marts.{table} WHERE as_of_date <= %s", (day,))  # noqa: S608 - table asserted to be one of three marts
 
 
 def ledger_size(conn: psycopg.Connection, as_of: date) -> dict:
