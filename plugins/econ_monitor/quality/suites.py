@@ -77,7 +77,7 @@ class SuiteSpec:
         """Domains a critical failure withholds: the expectation's own `withholds`, else the suite's, where
         `{department}` becomes the departments of the failing files."""
         entry = next((e for e in self.expectations if e["kwargs"].get("description") == description), {})
-        departments = sorted({path.split("/", 1)[0] for path in source_files if "/" in path})
+        departments = sorted({path.split("/", 1)[0] for path in source_files if path and "/" in path})
         domains = []
         for domain in entry.get("withholds") or self.withholds:
             if "{department}" in domain:
