@@ -178,8 +178,8 @@ def delivered(cluster):
 
 def test_the_schedule_picks_up_the_delivery_and_its_tasks_run_on_both_workers(delivered):
     assert [(run_type, state) for _, run_type, state in delivered["delivery_runs"]] == [("scheduled", "success")]
-    # A task that a trigger finished on the triggerer (cosmos watcher mode defers the per-model tasks until
-    # the dbt build has reported them) names no worker.
+    # A task the scheduler or the triggerer finished itself (an empty task, a deferred task completed by its
+    # trigger) names no worker.
     hosts = {hostname for _, state, hostname, _ in delivered["task_instances"] if state == "success" and hostname}
     assert hosts == {"worker1", "worker2"}
     print(f"cluster: up to reports done in {delivered['wall_seconds']:.0f}s")
