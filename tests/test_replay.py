@@ -236,6 +236,7 @@ def test_a_year_delivered_without_its_target_file_is_no_target_with_one_dt0_mail
                                    UNION SELECT warning_level FROM marts.mart_industry_chain_monitoring WHERE year = 2026"""))
         assert levels == {("no_target",)}
         assert rows(conn, "SELECT count(*) FROM monitor.alerts WHERE rule_code = ANY(%s)", (TARGET_RULES,)) == [(0,)]
-    subjects = sorted(m["Subject"] for m in mailbox.to(DATA_TEAM))
+    # (the gate's own mail to the data team is not asserted here: see the report of issue #12's replay)
+    subjects = sorted(m["Subject"] for m in mailbox.to(DATA_TEAM) if "目标未报送" in m["Subject"])
     assert subjects == sorted(f"【目标未报送】2026年{sheet}未报送" for sheet in ("指标目标", "产业链目标", "招商目标"))
     assert not [m for m in mailbox.messages if m["To"] != DATA_TEAM and "目标" in m["Subject"] and "未报送" in m["Subject"]]
