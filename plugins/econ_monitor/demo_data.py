@@ -55,6 +55,10 @@ YEAR_SHARE = tuple(total / 100 for total in accumulate(MONTH_WEIGHTS))
 GROWTH_OFFSETS = {"monthly": (-3.2, -2.6, -1.2, -0.5, 0.8, 1.6), "quarterly": (-2.7, -0.6, 0.7)}
 # Level indicators (gap in pp): one of these a year, red, yellow or green for 第三产业占比; 研发投入强度
 # is a small percentage, which the level rule only ever finds yellow or green.
+# One indicator's 2025 written as a warning's whole life, month by month (offset from target, pp; other
+# months keep its drawn offset): yellow, red, better, worse again, recovered, then red in a new episode.
+# tests/test_replay.py follows it through the alert history; being no drawn red, the 年中调整 leaves it be.
+STORY = {("industrial_va", 2025): {2: -1.0, 3: -3.0, 4: -1.0, 5: -3.0, 6: 1.0, 7: 1.0, 8: -3.0, 9: -3.0}}
 LEVEL_OFFSETS = {"tertiary_share": (-2.6, -0.9, 0.4), "rd_intensity": (-0.3, -0.1, 0.1)}
 STOCK_PACES = (0.8, 0.92, 1.04)  # 规上工业企业数: share of the year's net additions on time progress
 # Year-to-date total against target × seasonal share: below ~0.9 ends the year red, above 1.05 green;
@@ -636,7 +640,8 @@ class Demo:
     def ytd_growth(self, code: str, year: int, month: int) -> float:
         """Official YTD growth (%): the target, this year's offset, and month-to-month noise."""
         noise = _rng(self.seed, "growth", code, year, month).uniform(-0.4, 0.4)
-        return _one(self.target(code) + self.growth_offsets(year)[code] + noise)
+        offset = STORY.get((code, year), {}).get(month, self.growth_offsets(year)[code])
+        return _one(self.target(code) + offset + noise)
 
     def ytd_value(self, code: str, year: int, month: int) -> float:
         """Year-to-date total: the 2023 total's seasonal share, grown by each year's official growth."""

@@ -132,6 +132,7 @@ def _failure(conn: psycopg.Connection, spec: SuiteSpec, check) -> Failure:
         sources = _source_files(conn, spec, column, values)
     else:
         sources = []
+    sources = [source for source in sources if source]  # rows made from no file (a missing target) name none
     error = _exception_message(check.exception_info)
     if error:
         values = [f"check could not run: {error}"]
