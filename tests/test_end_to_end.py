@@ -161,7 +161,7 @@ def test_a_failed_quality_gate_fails_the_run_after_the_unaffected_alerts_went_ou
     )
     assert done.returncode == 1 and "DAG econ_delivery: failed" in done.stdout
     assert "quality gate: failed" in done.stdout and "withheld: indicators/swj" in done.stdout
-    assert "tasks not successful: quality_verdict" in done.stdout  # the gate, not a crash
+    assert "  failed: quality_verdict\n" in done.stdout  # the gate, not a crash
     digests = [m for m in mailbox.messages if m["X-Econ-Monitor-Kind"] == "digest"]
     assert sorted(m["To"] for m in digests) == sorted(EXPECTED["recipients"])  # everyone else still warned
     assert "中欧班列开行数" not in Mailbox.text(mailbox.to("commerce-vice-mayor@jiaozhou.example")[0])
