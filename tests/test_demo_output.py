@@ -59,7 +59,6 @@ def test_a_successful_run_prints_a_short_summary_and_the_log_path(server_url, tm
     # Airflow's and cosmos' output went to the file, not the terminal (dbt's own output, in cosmos' watcher
     # mode, is kept with each task's result in Airflow's database)
     assert "cosmos" in written
-    assert len(written.splitlines()) > 10 * len(lines)
 
 
 def test_a_failing_task_prints_its_error_and_the_log_path(server_url, tmp_path):
