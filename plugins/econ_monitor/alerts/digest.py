@@ -12,6 +12,7 @@ worsening gets through.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,44 +133,25 @@ FOR UPDATE OF a
 
 def queue_digests(conn: psycopg.Connection, settings: Settings, withheld_domains: tuple[str, ...] = ()) -> list[int]:
     """One digest per leader with that leader's new and worsened warnings; returns the queued message ids."""
-    queued = []
-    with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
-        due = cur.execute(_DUE, (domain_patterns(withheld_domains),)).fetchall()
-        for leader_code, alerts in _by(due, lambda a: a["leader_code"]).items():
-            recipient = leader(leader_code)
-            reds = sum(a["level"] == "red" for a in alerts)
-            yellows = len(alerts) - reds
-            period = _period(alerts)
-            subject = f"【经济运行监测预警】{period} 红色{reds}项 黄色{yellows}项 — {recipient.title}"
-            text, html = _render(
-                "digest",
-                recipient=recipient,
-                period=period,
-                reds=reds,
-                yellows=yellows,
-                items=_items(cur, alerts, settings, leader_code, _gap_notes(conn, alerts, withheld_domains)),
-                heading="本期新增及升级的预警",
-                page_url=page_url(settings.link_base_url, settings.link_secret, leader_code),
-            )
-            mail = Mail(
-                "digest",
-                _mail_key(f"digest:{leader_code}", alerts, "due_event"),
-                leader_code,
-                subject,
-                text,
-                html,
-                tuple(a["alert_key"] for a in alerts),
-            )
-            queued += _queue_for_alerts(
-                cur,
-                mail,
-                alerts,
-                "notified",
-                """UPDATE monitor.alerts SET last_notified_at = now(), last_notified_level = level,
-                       episode_notified_at = coalesce(episode_notified_at, now()), links_sent_at = now()
-                   WHERE alert_key = %s""",
-            )
-    return queued
+    digest = _Listing(
+        "digest",
+        "",
+        "红色{reds}项 黄色{yellows}项",
+        "本期新增及升级的预警",
+        "due_event",
+        "notified",
+        """UPDATE monitor.alerts SET last_notified_at = now(), last_notified_level = level,
+               episode_notified_at = coalesce(episode_notified_at, now()), links_sent_at = now()
+           WHERE alert_key = %s""",
+    )
+    return _queue_listings(
+        conn,
+        settings,
+        digest,
+        (_DUE, (domain_patterns(withheld_domains),)),
+        lambda a: a["leader_code"],
+        lambda alerts: _gap_notes(conn, alerts, withheld_domains),
+    )
 
 
 def _gap_notes(conn: psycopg.Connection, alerts: list[dict], withheld_domains: tuple[str, ...]) -> tuple[dict, dict]:
@@ -187,62 +169,26 @@ def _gap_notes(conn: psycopg.Connection, alerts: list[dict], withheld_domains: t
     }
 
 
-def _queue_for_alerts(cur: psycopg.Cursor, mail: Mail, alerts: list[dict], event_type: str, mark_sql: str) -> list[int]:
-    """Queue one mail about these alerts, mark each alert and record the event, all in the caller's
-    transaction: a mail is either queued with its alerts marked, or neither."""
-    message_id = enqueue(cur, mail)
-    if message_id is None:  # already queued by an earlier run
-        return []
-    for alert in alerts:
-        cur.execute(mark_sql, (alert["alert_key"],))
-        cur.execute(
-            """INSERT INTO monitor.alert_events (alert_key, event_type, level, episode, details)
-               VALUES (%s, %s, %s, %s, jsonb_build_object('to', %s::text, 'message_id', %s::bigint))""",
-            (alert["alert_key"], event_type, alert["level"], alert["episode"], mail.recipient_code, message_id),
-        )
-    return [message_id]
-
-
 def queue_escalations(conn: psycopg.Connection, settings: Settings) -> list[int]:
     """A red warning nobody claimed within ECON_ESCALATION_DAYS of its episode's first mail goes to the
     leader above, once per episode (escalated_at starts afresh with each episode)."""
-    queued = []
-    with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
-        overdue = cur.execute(
-            """SELECT * FROM monitor.alerts
-               WHERE status = 'open' AND level = 'red' AND escalated_at IS NULL
-                 AND episode_notified_at <= now() - make_interval(days => %s)
-               ORDER BY leader_code, alert_key FOR UPDATE""",
-            (settings.escalation_days,),
-        ).fetchall()
-        for target, alerts in _by(overdue, lambda a: leader(a["leader_code"]).escalates_to).items():
-            recipient = leader(target)
-            period = _period(alerts)
-            subject = f"【经济运行监测预警·督办】{period} {len(alerts)}项红色预警超过{settings.escalation_days}天未认领 — {recipient.title}"
-            heading = f"以下红色预警发出后超过 {settings.escalation_days} 天无人认领，请督促责任领导认领"
-            text, html = _render(
-                "digest",
-                recipient=recipient,
-                period=period,
-                reds=len(alerts),
-                yellows=0,
-                items=_items(cur, alerts, settings, target),
-                heading=heading,
-                page_url=page_url(settings.link_base_url, settings.link_secret, target),
-            )
-            mail = Mail(
-                "escalation",
-                _mail_key(f"escalation:{target}", alerts, "episode_notified_at"),
-                target,
-                subject,
-                text,
-                html,
-                tuple(a["alert_key"] for a in alerts),
-            )
-            queued += _queue_for_alerts(
-                cur, mail, alerts, "escalated", "UPDATE monitor.alerts SET escalated_at = now() WHERE alert_key = %s"
-            )
-    return queued
+    days = settings.escalation_days
+    escalation = _Listing(
+        "escalation",
+        "·督办",
+        f"{{count}}项红色预警超过{days}天未认领",
+        f"以下红色预警发出后超过 {days} 天无人认领，请督促责任领导认领",
+        "episode_notified_at",
+        "escalated",
+        "UPDATE monitor.alerts SET escalated_at = now() WHERE alert_key = %s",
+    )
+    overdue = """SELECT * FROM monitor.alerts
+                 WHERE status = 'open' AND level = 'red' AND escalated_at IS NULL
+                   AND episode_notified_at <= now() - make_interval(days => %s)
+                 ORDER BY leader_code, alert_key FOR UPDATE"""
+    return _queue_listings(
+        conn, settings, escalation, (overdue, (days,)), lambda a: leader(a["leader_code"]).escalates_to
+    )
 
 
 # Links expire after ECON_LINK_TTL_DAYS; a reminder goes out this many days before the mailed ones do.
@@ -255,47 +201,84 @@ def queue_link_reminders(conn: psycopg.Connection, settings: Settings) -> list[i
     those warnings with fresh links (so at most one per warning per TTL)."""
     if not settings.link_secret:
         return []
-    queued = []
+    reminder = _Listing(
+        "reminder",
+        "·链接更新",
+        "{count}项预警仍在办理",
+        "以下预警仍在办理中，此前邮件中的领任务、销号链接即将过期，请使用本邮件中的新链接",
+        "links_sent_at",
+        "links_renewed",
+        "UPDATE monitor.alerts SET links_sent_at = now() WHERE alert_key = %s",
+    )
+    expiring = """SELECT * FROM monitor.alerts
+                  WHERE status IN ('open', 'claimed') AND links_sent_at <= now() - make_interval(days => %s)
+                  ORDER BY leader_code, alert_key FOR UPDATE"""
     renew_after = max(settings.link_ttl_days - LINK_RENEWAL_DAYS, 1)
+    return _queue_listings(conn, settings, reminder, (expiring, (renew_after,)), lambda a: a["leader_code"])
+
+
+@dataclass(frozen=True)
+class _Listing:
+    """What tells a digest, an escalation and a link reminder apart: all three list warnings alike."""
+
+    kind: str  # the mail's kind and its dedupe key's prefix
+    tag: str  # after 经济运行监测预警 in the subject
+    summary: str  # the subject's count, formatted with count, reds and yellows
+    heading: str
+    reason: str  # the alert column naming what made the mail due (see _mail_key)
+    event_type: str  # the alert event recorded per warning mailed
+    mark_sql: str  # marks one warning (alert_key bound) as mailed
+
+
+def _queue_listings(
+    conn: psycopg.Connection,
+    settings: Settings,
+    listing: _Listing,
+    query: tuple[str, tuple],
+    recipient_of: Callable[[dict], str | None],
+    notes: Callable[[list[dict]], tuple[dict, dict]] = lambda alerts: ({}, {}),
+) -> list[int]:
+    """The warnings `query` selects (and locks), one mail per recipient (red first, that recipient's links),
+    each queued with its warnings marked and their events written in one transaction: a mail is either
+    queued with its alerts marked, or neither. Returns the queued message ids."""
+    queued = []
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
-        expiring = cur.execute(
-            """SELECT * FROM monitor.alerts
-               WHERE status IN ('open', 'claimed') AND links_sent_at <= now() - make_interval(days => %s)
-               ORDER BY leader_code, alert_key FOR UPDATE""",
-            (renew_after,),
-        ).fetchall()
-        for leader_code, alerts in _by(expiring, lambda a: a["leader_code"]).items():
-            recipient = leader(leader_code)
+        for to, alerts in _by(cur.execute(*query).fetchall(), recipient_of).items():
+            recipient = leader(to)
             reds = sum(a["level"] == "red" for a in alerts)
+            yellows = len(alerts) - reds
             period = _period(alerts)
-            subject = f"【经济运行监测预警·链接更新】{period} {len(alerts)}项预警仍在办理 — {recipient.title}"
-            heading = "以下预警仍在办理中，此前邮件中的领任务、销号链接即将过期，请使用本邮件中的新链接"
             text, html = _render(
                 "digest",
                 recipient=recipient,
                 period=period,
                 reds=reds,
-                yellows=len(alerts) - reds,
-                items=_items(cur, alerts, settings, leader_code),
-                heading=heading,
-                page_url=page_url(settings.link_base_url, settings.link_secret, leader_code),
+                yellows=yellows,
+                items=_items(cur, alerts, settings, to, notes(alerts)),
+                heading=listing.heading,
+                page_url=page_url(settings.link_base_url, settings.link_secret, to),
             )
+            summary = listing.summary.format(count=len(alerts), reds=reds, yellows=yellows)
             mail = Mail(
-                "reminder",
-                _mail_key(f"reminder:{leader_code}", alerts, "links_sent_at"),
-                leader_code,
-                subject,
+                listing.kind,
+                _mail_key(f"{listing.kind}:{to}", alerts, listing.reason),
+                to,
+                f"【经济运行监测预警{listing.tag}】{period} {summary} — {recipient.title}",
                 text,
                 html,
                 tuple(a["alert_key"] for a in alerts),
             )
-            queued += _queue_for_alerts(
-                cur,
-                mail,
-                alerts,
-                "links_renewed",
-                "UPDATE monitor.alerts SET links_sent_at = now() WHERE alert_key = %s",
-            )
+            message_id = enqueue(cur, mail)
+            if message_id is None:  # already queued by an earlier run
+                continue
+            for alert in alerts:
+                cur.execute(listing.mark_sql, (alert["alert_key"],))
+                cur.execute(
+                    """INSERT INTO monitor.alert_events (alert_key, event_type, level, episode, details)
+                       VALUES (%s, %s, %s, %s, jsonb_build_object('to', %s::text, 'message_id', %s::bigint))""",
+                    (alert["alert_key"], listing.event_type, alert["level"], alert["episode"], to, message_id),
+                )
+            queued.append(message_id)
     return queued
 
 
