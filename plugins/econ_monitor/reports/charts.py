@@ -169,6 +169,42 @@ def indicator_deviation_chart(board: list[dict]) -> bytes:
     return _png(draw, (8, 0.32 * len(board) + 1.4))
 
 
+def _completion_bars(
+    axes,
+    font: ChartFont,
+    bars: list[tuple[float, str, str] | None],
+    progress: float | None,
+    limits: tuple[float, float, float],
+) -> None:
+    """One bar per row top to bottom: % of the year's target coloured by its level and labelled, or "no
+    data" (None); time progress as a dashed line named in the room above the bars. `limits`: the x axis runs
+    to at least this %, each bar leaves this much room for its label, and the y axis starts this far above
+    the first bar."""
+    floor, room, top = limits
+    words = font.words()
+    for y, bar in enumerate(bars):
+        if bar is None:
+            axes.barh(y, 1, **_bar_style("no_data"))
+            axes.text(2, y, words["no_data"], va="center", fontsize=8, color="#555555")
+            continue
+        value, level, label = bar
+        axes.barh(y, value, **_bar_style(level))
+        axes.text(max(value, progress or 0) + 1.5, y, label, va="center", fontsize=8)
+    if progress is not None:
+        axes.axvline(progress, color="black", linestyle="--", linewidth=1)
+        axes.text(
+            progress,
+            top + 0.4,
+            font.pick(f"时序进度 {_fmt(progress)}%", f"time progress {_fmt(progress)}%"),
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
+    axes.set_xlim(0, max([floor] + [bar[0] + room for bar in bars if bar is not None]))
+    axes.set_ylim(len(bars) - 0.5, top)
+    axes.grid(axis="x", linestyle=":", linewidth=0.5)
+
+
 def chain_completion_chart(chains: list[dict]) -> bytes:
     """Year-to-date output as % of the year's target per chain, against time progress."""
 
@@ -177,42 +213,24 @@ def chain_completion_chart(chains: list[dict]) -> bytes:
         words = font.words()
         labels = [font.pick(row["chain_name"], row["chain_code"]) for row in chains]
         progress = next((float(r["time_progress_pct"]) for r in chains if r["time_progress_pct"] is not None), None)
-        for y, row in enumerate(chains):
-            value = row["completion_pct"]
-            if value is None:
-                axes.barh(y, 1, **_bar_style("no_data"))
-                axes.text(2, y, words["no_data"], va="center", fontsize=8, color="#555555")
-                continue
-            axes.barh(y, float(value), **_bar_style(row["warning_level"]))
-            axes.text(
-                max(float(value), progress or 0) + 1.5,
-                y,
-                f"{_fmt(float(value))}% ({float(row['deviation_pp']):+.1f}) {words[row['warning_level']]}",
-                va="center",
-                fontsize=8,
+        bars = [
+            None
+            if row["completion_pct"] is None
+            else (
+                float(row["completion_pct"]),
+                row["warning_level"],
+                f"{_fmt(float(row['completion_pct']))}% ({float(row['deviation_pp']):+.1f}) {words[row['warning_level']]}",
             )
-        if progress is not None:
-            axes.axvline(progress, color="black", linestyle="--", linewidth=1)
-            axes.text(
-                progress,
-                -0.9,
-                font.pick(f"时序进度 {_fmt(progress)}%", f"time progress {_fmt(progress)}%"),
-                ha="center",
-                va="bottom",
-                fontsize=8,
-            )
+            for row in chains
+        ]
+        _completion_bars(axes, font, bars, progress, limits=(120.0, 35, -1.3))
         axes.set_yticks(range(len(chains)), labels, fontsize=8)
-        axes.set_ylim(len(chains) - 0.5, -1.3)
-        axes.set_xlim(
-            0, max([120.0] + [float(r["completion_pct"]) + 35 for r in chains if r["completion_pct"] is not None])
-        )
         axes.set_xlabel(
             font.pick("累计产值占年度目标（%）", "year-to-date output as % of the year's target"), fontsize=8
         )
         axes.set_title(
             font.pick("产业链完成进度与时序进度", "Industry chains: completion vs time progress"), fontsize=11
         )
-        axes.grid(axis="x", linestyle=":", linewidth=0.5)
         _legend(axes, font, levels=("red", "yellow", "green"), loc="lower right", fontsize=8)
 
     return _png(draw, (8, 0.32 * len(chains) + 1.6))
@@ -235,46 +253,20 @@ def project_targets_chart(targets: list[dict]) -> bytes:
             (panels[0], "signed", font.pick("新签约", "New signings")),
             (panels[1], "started", font.pick("新开工", "New starts")),
         ):
-            for y, row in enumerate(targets):
-                value, level = row[f"{prefix}_completion_pct"], row[f"{prefix}_warning_level"]
-                if value is None:
-                    axes.barh(y, 1, **_bar_style("no_data"))
-                    axes.text(2, y, words["no_data"], va="center", fontsize=8)
-                    continue
-                axes.barh(y, float(value), **_bar_style(level))
-                axes.text(
-                    max(float(value), progress or 0) + 1.5,
-                    y,
-                    f"{row[f'{prefix}_count']}/{row[f'{prefix}_target']}\n{words[level]}",
-                    va="center",
-                    fontsize=8,
+            bars = [
+                None
+                if row[f"{prefix}_completion_pct"] is None
+                else (
+                    float(row[f"{prefix}_completion_pct"]),
+                    row[f"{prefix}_warning_level"],
+                    f"{row[f'{prefix}_count']}/{row[f'{prefix}_target']}\n{words[row[f'{prefix}_warning_level']]}",
                 )
-            if progress is not None:
-                axes.axvline(progress, color="black", linestyle="--", linewidth=1)
-                axes.text(
-                    progress,
-                    -0.75,
-                    font.pick(f"时序进度 {_fmt(progress)}%", f"time progress {_fmt(progress)}%"),
-                    ha="center",
-                    va="bottom",
-                    fontsize=8,
-                )
-            axes.set_xlim(
-                0,
-                max(
-                    [140.0]
-                    + [
-                        float(r[f"{prefix}_completion_pct"]) + 40
-                        for r in targets
-                        if r[f"{prefix}_completion_pct"] is not None
-                    ]
-                ),
-            )
+                for row in targets
+            ]
+            _completion_bars(axes, font, bars, progress, limits=(140.0, 40, -1.1))
             axes.set_title(title, fontsize=10)
             axes.set_xlabel(font.pick("完成全年目标（%）", "% of the year's target"), fontsize=8)
-            axes.grid(axis="x", linestyle=":", linewidth=0.5)
         panels[0].set_yticks(range(len(targets)), labels, fontsize=8)
-        panels[0].set_ylim(len(targets) - 0.5, -1.1)
         _legend(panels[1], font, levels=("red", "yellow", "green"), loc="lower right", fontsize=8)
         figure.suptitle(font.pick("招商引资项目完成进度", "Investment projects vs target"), fontsize=11)
 

@@ -3,14 +3,14 @@ target and time progress, the slowest projects, overdue issues, and what changed
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 import psycopg
 
 from econ_monitor.reports import charts, data, gaps
 from econ_monitor.reports.model import Report
 from econ_monitor.reports.render import month_label, render
-from econ_monitor.wording import num, rule_labels
+from econ_monitor.wording import num
 
 KIND = "monthly_bulletin"
 
@@ -172,13 +172,4 @@ def monthly_bulletin(conn: psycopg.Connection, year: int | None = None, month: i
         "window_start": window_start,
         "window_end": window_end,
     }
-    html, text = render(
-        KIND,
-        title=title,
-        period_label=period_label,
-        generated_at=datetime.now(data.TZ),
-        charts=report_charts,
-        rule_labels=rule_labels(conn),
-        **content,
-    )
-    return Report(KIND, period, period_label, title, html, text, content, report_charts)
+    return render(conn, KIND, period, period_label, title, content, report_charts)

@@ -14,11 +14,14 @@ import base64
 from datetime import date, datetime
 from pathlib import Path
 
+import psycopg
 from jinja2 import pass_context
 from markupsafe import Markup
 
+from econ_monitor.reports.data import TZ
+from econ_monitor.reports.model import Report
 from econ_monitor.templating import template_environment
-from econ_monitor.wording import LEVEL_LABELS, level_label, num, signed
+from econ_monitor.wording import LEVEL_LABELS, level_label, num, rule_labels, signed
 
 COLOURS = {"red": "#c0392b", "yellow": "#b7950b", "green": "#27ae60", "no_data": "#7f8c8d", "no_target": "#7f8c8d"}
 # Shapes as well as colours, so a black-and-white print tells the levels apart (as in the warning mails).
@@ -67,15 +70,10 @@ def css_string(value: object) -> Markup:
 
 _environment = template_environment(Path(__file__).parent / "templates")
 _environment.filters.update(
-    num=num,
-    signed=signed,
-    cn_date=cn_date,
-    level_label=level_label,
-    level_colour=level_colour,
-    level_symbol=level_symbol,
-    rule_label=rule_label,
-    png_data_uri=png_data_uri,
-    css_string=css_string,
+    {
+        f.__name__: f
+        for f in (num, signed, cn_date, level_label, level_colour, level_symbol, rule_label, png_data_uri, css_string)
+    }
 )
 _environment.globals.update(
     COLOURS=COLOURS,
@@ -95,8 +93,19 @@ def pdf(html: str) -> bytes:
     return HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=("data",))).write_pdf()
 
 
-def render(template: str, **context) -> tuple[str, str]:
-    """(html, text) from templates/<template>.html and .txt."""
-    html = _environment.get_template(f"{template}.html").render(**context)
-    text = _environment.get_template(f"{template}.txt").render(**context)
-    return html, text
+def render(
+    conn: psycopg.Connection, kind: str, period: str, period_label: str, title: str, content: dict, charts: dict
+) -> Report:
+    """The report of `kind` from templates/<kind>.html and .txt: its content, its charts, and the rules'
+    labels as the warehouse has them."""
+    context = {
+        "title": title,
+        "period_label": period_label,
+        "generated_at": datetime.now(TZ),
+        "charts": charts,
+        "rule_labels": rule_labels(conn),
+        **content,
+    }
+    html = _environment.get_template(f"{kind}.html").render(**context)
+    text = _environment.get_template(f"{kind}.txt").render(**context)
+    return Report(kind, period, period_label, title, html, text, content, charts)

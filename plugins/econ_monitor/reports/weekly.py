@@ -4,7 +4,7 @@ warnings that closed themselves because their data recovered."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import psycopg
 
@@ -13,7 +13,7 @@ from econ_monitor.reference import leaders
 from econ_monitor.reports import charts, data
 from econ_monitor.reports.model import Report
 from econ_monitor.reports.render import cn_date, render
-from econ_monitor.wording import describe, rule_labels
+from econ_monitor.wording import describe
 
 KIND = "weekly_dispatch"
 LATEST_NOTES = 3  # beside each warning: its leader's latest notes (措施/反馈); all of them are on the leader's page
@@ -148,13 +148,4 @@ def weekly_dispatch(conn: psycopg.Connection, as_of: date | None = None) -> Repo
         "window_start": window_start,
         "window_end": window_end,
     }
-    html, text = render(
-        KIND,
-        title=title,
-        period_label=period_label,
-        generated_at=datetime.now(data.TZ),
-        charts=report_charts,
-        rule_labels=rule_labels(conn),
-        **content,
-    )
-    return Report(KIND, period, period_label, title, html, text, content, report_charts)
+    return render(conn, KIND, period, period_label, title, content, report_charts)
