@@ -23,7 +23,7 @@ from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, 
 from cosmos.constants import PRODUCER_WATCHER_TASK_ID, ExecutionMode, InvocationMode, LoadMode
 
 from econ_monitor.assets import MONTHLY_STATISTICS_URI, WEEKLY_LEDGER_URI
-from econ_monitor.callbacks import mail_data_team_on_failure
+from econ_monitor.callbacks import default_args
 from econ_monitor.settings import PROJECT_DIR, apply_offline_defaults
 from econ_monitor.warehouse import configure_dbt_environment
 
@@ -38,14 +38,7 @@ SCHEDULE = os.environ.get("ECON_DELIVERY_SCHEDULE", "*/10 * * * *")
 WEEKLY_LEDGER = Asset(WEEKLY_LEDGER_URI)
 MONTHLY_STATISTICS = Asset(MONTHLY_STATISTICS_URI)
 
-DEFAULT_ARGS = {
-    "owner": "data-team",
-    "on_failure_callback": mail_data_team_on_failure,
-    "retries": 2,
-    "retry_delay": timedelta(minutes=1),
-    "retry_exponential_backoff": True,
-    "execution_timeout": timedelta(minutes=30),
-}
+DEFAULT_ARGS = default_args(retry_delay=timedelta(minutes=1), execution_timeout=timedelta(minutes=30))
 
 
 @dag(

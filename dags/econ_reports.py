@@ -17,58 +17,44 @@ import pendulum
 from airflow.sdk import Asset, dag, task
 
 from econ_monitor.assets import MONTHLY_STATISTICS_URI, WEEKLY_LEDGER_URI
-from econ_monitor.callbacks import mail_data_team_on_failure
+from econ_monitor.callbacks import default_args
 
-DEFAULT_ARGS = {
-    "owner": "data-team",
-    "on_failure_callback": mail_data_team_on_failure,
-    "retries": 2,
-    "retry_delay": timedelta(minutes=2),
-    "retry_exponential_backoff": True,
-    "execution_timeout": timedelta(minutes=15),
-}
 START = pendulum.datetime(2025, 1, 1, tz="Asia/Shanghai")
 
 
-@dag(
-    dag_id="econ_monthly_bulletin",
-    description="月通报: monthly bulletin to the leadership group when new monthly statistics are in",
-    schedule=[Asset(MONTHLY_STATISTICS_URI)],
-    start_date=START,
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    tags=["econ-monitor", "report"],
+def report_dag(report: str, description: str, asset_uri: str):
+    """The DAG `econ_<report>`: run by each event of `asset_uri`, one task `publish_<report>` calling
+    `econ_monitor.reports.publish_<report>`."""
+
+    @dag(
+        dag_id=f"econ_{report}",
+        description=description,
+        schedule=[Asset(asset_uri)],
+        start_date=START,
+        catchup=False,
+        max_active_runs=1,
+        default_args=default_args(retry_delay=timedelta(minutes=2), execution_timeout=timedelta(minutes=15)),
+        tags=["econ-monitor", "report"],
+    )
+    def report_pipeline():
+        @task(task_id=f"publish_{report}")
+        def publish() -> dict:
+            from econ_monitor import reports
+
+            return getattr(reports, f"publish_{report}")()
+
+        publish()
+
+    return report_pipeline()
+
+
+econ_monthly_bulletin_dag = report_dag(
+    "monthly_bulletin",
+    "月通报: monthly bulletin to the leadership group when new monthly statistics are in",
+    MONTHLY_STATISTICS_URI,
 )
-def econ_monthly_bulletin():
-    @task(execution_timeout=timedelta(minutes=15))
-    def publish_monthly_bulletin() -> dict:
-        from econ_monitor import reports
-
-        return reports.publish_monthly_bulletin()
-
-    publish_monthly_bulletin()
-
-
-@dag(
-    dag_id="econ_weekly_dispatch",
-    description="周调度: weekly dispatch to the leadership group when a new weekly project ledger is in",
-    schedule=[Asset(WEEKLY_LEDGER_URI)],
-    start_date=START,
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    tags=["econ-monitor", "report"],
+econ_weekly_dispatch_dag = report_dag(
+    "weekly_dispatch",
+    "周调度: weekly dispatch to the leadership group when a new weekly project ledger is in",
+    WEEKLY_LEDGER_URI,
 )
-def econ_weekly_dispatch():
-    @task(execution_timeout=timedelta(minutes=15))
-    def publish_weekly_dispatch() -> dict:
-        from econ_monitor import reports
-
-        return reports.publish_weekly_dispatch()
-
-    publish_weekly_dispatch()
-
-
-econ_monthly_bulletin_dag = econ_monthly_bulletin()
-econ_weekly_dispatch_dag = econ_weekly_dispatch()

@@ -3,6 +3,21 @@ when a callback fires), so DAG files can import it at parse time."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+
+def default_args(retry_delay: timedelta, execution_timeout: timedelta) -> dict:
+    """What every task of the project's DAGs shares: the data team's mail when it fails for good, and
+    retries that back off (a task's own `retries` says where a retry is unsafe or pointless)."""
+    return {
+        "owner": "data-team",
+        "on_failure_callback": mail_data_team_on_failure,
+        "retries": 2,
+        "retry_delay": retry_delay,
+        "retry_exponential_backoff": True,
+        "execution_timeout": execution_timeout,
+    }
+
 
 def mail_data_team_on_failure(context) -> None:
     """A task failed for good (after its retries): tell the data team with DAG, task, run, landing and log."""
