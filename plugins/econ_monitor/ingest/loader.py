@@ -482,12 +482,25 @@ def _header_units(parts: list[ParsedFile]) -> dict:
     return {part.sheet: part.header.units for part in parts}
 
 
-def _insert_audit(cur: psycopg.Cursor, **values) -> int:
+def _record(cur: psycopg.Cursor, entry: LandingEntry, sha: str, status: str, reason: str, **values) -> int:
+    """An audit row for a file that loaded nothing (a duplicate, a quarantined file), and the entry as read
+    with that outcome; returns the audit row's load_id."""
+    values = {
+        "department_code": entry.department,
+        "source_file": entry.relative,
+        "source_sha256": sha,
+        "file_bytes": entry.size,
+        "status": status,
+        "reason": reason,
+        **values,
+    }
     columns = list(values)
     statement = sql.SQL("INSERT INTO raw.load_audit ({}) VALUES ({}) RETURNING load_id").format(
         sql.SQL(", ").join(map(sql.Identifier, columns)), sql.SQL(", ").join(sql.Placeholder() * len(columns))
     )
-    return cur.execute(statement, list(values.values())).fetchone()[0]
+    load_id = cur.execute(statement, list(values.values())).fetchone()[0]
+    _remember(cur, entry, status, load_id, reason)
+    return load_id
 
 
 def _duplicate(conn: psycopg.Connection, entry: LandingEntry, sha: str, status: str, earlier: int) -> LoadResult:
@@ -510,17 +523,7 @@ def _duplicate(conn: psycopg.Connection, entry: LandingEntry, sha: str, status: 
             )
             reason += f", which is current again (supersedes load {', '.join(map(str, others)) or '-'})"
             restored = {"report_type": report_type, "period_year": year, "period_month": month, "as_of_date": as_of}
-        load_id = _insert_audit(
-            cur,
-            department_code=entry.department,
-            source_file=entry.relative,
-            source_sha256=sha,
-            file_bytes=entry.size,
-            status="duplicate",
-            reason=reason,
-            **restored,
-        )
-        _remember(cur, entry, "duplicate", load_id, reason)
+        load_id = _record(cur, entry, sha, "duplicate", reason, **restored)
     return LoadResult(
         entry.relative,
         entry.department,
@@ -556,19 +559,16 @@ def _quarantine(
     if kept is None:
         reason += " (bytes not kept)"
     with conn.transaction(), conn.cursor() as cur:
-        load_id = _insert_audit(
+        load_id = _record(
             cur,
-            department_code=entry.department,
-            source_file=entry.relative,
-            source_sha256=sha,
-            file_bytes=entry.size,
-            status="quarantined",
-            reason=reason,
+            entry,
+            sha,
+            "quarantined",
+            reason,
             error_row=rejection.row,
             error_column=rejection.column,
             quarantined_path=str(kept) if kept else None,
         )
-        _remember(cur, entry, "quarantined", load_id, reason)
     log.warning("quarantined %s", reason)
     return LoadResult(entry.relative, entry.department, "quarantined", reason=reason, load_id=load_id)
 
