@@ -65,8 +65,8 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="econ-dbt-bench-"))
     try:
-        from econ_monitor.demo_data import generate
         from econ_monitor.settings import PROJECT_DIR
+        from econ_monitor_demo import generate
 
         _time_builds(
             "sample delivery (2025-09)", _fresh_warehouse(work, "sample"), [PROJECT_DIR / "demo_data" / "2025-09"], work

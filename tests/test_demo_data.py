@@ -7,8 +7,8 @@ from collections import Counter
 
 import openpyxl
 
-from econ_monitor.demo_data import generate
 from econ_monitor.settings import PROJECT_DIR
+from econ_monitor_demo import generate
 from tests.support import load, load_and_build, rows
 
 MONTHS = ((2025, 1), (2025, 2), (2025, 3))
@@ -115,7 +115,7 @@ def test_history_crosses_the_year_end_with_a_target_file_for_each_year(tmp_path)
     assert changed and all(row["unit"] == "%" for row in adjusted["指标目标"] if row["indicator_name"] in changed)
 
     # Projects keep their codes across the year end, and new ones are signed in 2026 (集中签约 in January).
-    from econ_monitor.demo_data import Demo
+    from econ_monitor_demo import Demo
 
     demo = Demo.create(2025)
     codes_2026 = [project.code for project in demo.projects if project.signed.year == 2026]

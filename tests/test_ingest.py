@@ -12,21 +12,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from econ_monitor_demo.files import DEPARTMENT_HEADER, LEDGER_HEADER
 from tests.conftest import SAMPLE
 from tests.support import load, rows
 
-DEPT_HEADER = [
-    "报送单位",
-    "报告期",
-    "指标名称",
-    "计量单位",
-    "本月值",
-    "1至本月累计值",
-    "累计同比增长(%)",
-    "填报人",
-    "联系电话",
-    "备注",
-]
+DEPT_HEADER = list(DEPARTMENT_HEADER)
 
 
 def write_csv(path: Path, records: list[list], encoding: str = "utf-8") -> Path:
@@ -53,29 +43,7 @@ def ledger_rows(
 ) -> list[list]:
     return [
         ["胶州市重点项目调度台账（截至2025年9月26日）"] + [None] * 20,
-        [
-            "序号",
-            "项目编号",
-            "项目名称",
-            "项目库",
-            "产业类别",
-            "所属产业链",
-            total_header,
-            "年度计划投资（万元）",
-            "本年累计完成投资（万元）",
-            "签约日期",
-            "计划开工日期",
-            "实际开工日期",
-            "计划投产日期",
-            "实际投产日期",
-            "建设阶段",
-            "形象进度",
-            "包挂领导",
-            "责任单位",
-            "所在镇街",
-            "存在问题",
-            "更新日期",
-        ],
+        [*LEDGER_HEADER[:6], total_header, *LEDGER_HEADER[7:]],
         [
             1,
             "JZXM-T-0001",

@@ -98,7 +98,7 @@ def test_an_unknown_leader_is_a_warning_and_routes_to_the_dispatch_centre(conn, 
 
 def test_january_expects_no_report_that_only_starts_with_1_2_yue(conn, warehouse, tmp_path, mailbox):
     """统计局 and 工信局 report January together with February: a January delivery is complete without them."""
-    from econ_monitor.demo_data import generate
+    from econ_monitor_demo import generate
 
     generate((2025, 1), (2025, 1), tmp_path / "generated")
     outcome = _run(conn, warehouse, tmp_path / "generated" / "2025-01", mailbox)

@@ -21,9 +21,9 @@ from psycopg.rows import dict_row
 
 from econ_monitor import pipeline
 from econ_monitor.cli import main as cli
-from econ_monitor.demo_data import generate
 from econ_monitor.transform import build
 from econ_monitor.wording import describe
+from econ_monitor_demo import generate
 from tests.conftest import Mailbox, new_database
 from tests.support import rows
 

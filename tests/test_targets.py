@@ -13,9 +13,9 @@ from pathlib import Path
 import openpyxl
 
 from econ_monitor import pipeline
-from econ_monitor.demo_data import ADJUSTMENT_PP, generate
 from econ_monitor.reference import SEEDS_DIR
 from econ_monitor.settings import PROJECT_DIR
+from econ_monitor_demo import ADJUSTMENT_PP, generate
 from tests.support import load, load_and_build, rows
 
 SAMPLE_TARGETS = PROJECT_DIR / "demo_data" / "targets"

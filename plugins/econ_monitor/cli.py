@@ -158,7 +158,7 @@ def _print_summary(state: str, tasks: dict, values: dict, eml_dir: Path | None, 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Replay two generated months (history for the marts, the reports' month-on-month changes and the
     weekly ledgers' stale-project detection), then the sample delivery of 2025-09."""
-    from econ_monitor.demo_data import generate
+    from econ_monitor_demo import generate
 
     settings = load_settings()
     history = settings.local_dir / "demo-history"
@@ -261,7 +261,7 @@ def _month(text: str) -> tuple[int, int]:
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
-    from econ_monitor.demo_data import generate
+    from econ_monitor_demo import generate
 
     written = generate(
         _month(args.start),

@@ -1,43 +1,37 @@
-"""Synthetic deliveries for demos: every departmental file type, month after month, as departments send them.
-
-`generate` writes `out/<YYYY-MM>/<department>/<file>`, one landing directory per month like
-`demo_data/2025-09`, so a demo can replay a year and more of the platform's life. Why it looks like this:
-
-- Layouts copy the sample delivery: title rows, merged cells, the two-row header of 统计局's report,
-  `#` sub-items, subtotal and total rows, footnotes, the sample CSVs' encodings and period spellings.
-  统计局 and 工信局 (whose chain figures are 规上工业 statistics) have no January report: their first
-  report of a year is 1-2月.
-- Names, units, chains, targets, departments and leader titles come from the dbt seeds, so every row maps.
-- Levels are designed, not left to chance: each year a fixed spread of distances from target is shared
-  out among the indicators and chains, so every month has red, yellow and green ones; some projects
-  start late, invest slowly or stall for 3–6 weeks, and some issues run past their deadline.
-- Every draw comes from `random.Random` seeded with the seed and what is drawn (indicator, year, month…):
-  the same seed gives the same bytes, and a month's files are the same whatever range is generated.
-- Targets are data the 发改局 delivers: January's landing directory of each year holds that year's
-  年度目标任务表 (the real type-7 layout, three sheets). 2025's equals the seeds; a later year's continues
-  the figures' trend (cumulative targets +6 % a year, chains +8 %, a stock's baseline is last year's
-  target), so the designed levels hold. Options write a mid-year adjustment (年中调整: a re-delivered
-  file that lowers the targets of the red growth indicators, which turns them yellow) or leave a year's
-  file out (that year is no_target and the data team is told).
-"""
+"""The figures, month by month, and the files that carry them: `generate` writes the landing directories;
+`Demo` holds the seeds' reference data and the drawn universe and writes each file type."""
 
 from __future__ import annotations
 
-import calendar
 import csv
 import datetime as dt
-import io
-import os
 import random
-import zipfile
 from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
 
-import openpyxl
-from openpyxl.writer.excel import ExcelWriter
-
 from econ_monitor.reference import SEEDS_DIR
+from econ_monitor_demo.files import (
+    DEPARTMENT_HEADER,
+    DEPARTMENT_STYLES,
+    ENTERPRISE_HEADER,
+    ISSUE_HEADER,
+    LEDGER_HEADER,
+    save_workbook,
+    titled_sheet,
+    write_csv,
+)
+from econ_monitor_demo.universe import (
+    Enterprise,
+    Issue,
+    Project,
+    draw_enterprises,
+    draw_issues,
+    draw_projects,
+    enterprise_growth,
+    fridays_of,
+    stream,
+)
 
 # Projects are signed over 2024–2026; the seeds give the targets of 2025, from which the figures (and the
 # target files) of the other years are scaled.
@@ -84,118 +78,6 @@ SUB_ITEMS = {
 MISSING = "——"
 
 
-@dataclass(frozen=True)
-class CsvStyle:
-    """How one department saves its 部门指标报送表 (as in the sample delivery)."""
-
-    encoding: str
-    periods: tuple[str, ...]  # spellings of the period, used in turn month by month
-    grouped_numbers: bool = False  # "1,020"
-    padded_header: bool = False  # " 报送单位 , 报告期 , …"
-    reports_growth: bool = False
-
-
-DEPARTMENT_STYLES = {
-    "swj": CsvStyle("gbk", ("{y}年{m}月", "{y}年{m:02d}月"), reports_growth=True),
-    "kjj": CsvStyle("gbk", ("{y}-{m:02d}", "{y}.{m:02d}")),
-    "rsj": CsvStyle("utf-8-sig", ("{y}年{m}月",), grouped_numbers=True),
-    "jrb": CsvStyle("utf-8-sig", ("{y}{m:02d}",), padded_header=True),
-}
-DEPARTMENT_HEADER = (
-    "报送单位",
-    "报告期",
-    "指标名称",
-    "计量单位",
-    "本月值",
-    "1至本月累计值",
-    "累计同比增长(%)",
-    "填报人",
-    "联系电话",
-    "备注",
-)
-LEDGER_HEADER = (
-    "序号",
-    "项目编号",
-    "项目名称",
-    "项目库",
-    "产业类别",
-    "所属产业链",
-    "总投资（万元）",
-    "年度计划投资（万元）",
-    "本年累计完成投资（万元）",
-    "签约日期",
-    "计划开工日期",
-    "实际开工日期",
-    "计划投产日期",
-    "实际投产日期",
-    "建设阶段",
-    "形象进度",
-    "包挂领导",
-    "责任单位",
-    "所在镇街",
-    "存在问题",
-    "更新日期",
-)
-ISSUE_HEADER = (
-    "序号",
-    "问题编号",
-    "项目编号",
-    "项目名称",
-    "问题描述",
-    "问题类型",
-    "责任单位",
-    "责任人",
-    "提出日期",
-    "办结时限",
-    "办理状态",
-    "销号日期",
-)
-ENTERPRISE_HEADER = (
-    "统一社会信用代码",
-    "企业名称",
-    "所属产业链",
-    "所在镇街",
-    "本月产值(万元)",
-    "1-本月累计产值(万元)",
-    "累计同比增长(%)",
-    "包挂领导",
-)
-
-TOWNS = (
-    "胶东街道",
-    "胶北街道",
-    "胶莱街道",
-    "胶西街道",
-    "九龙街道",
-    "三里河街道",
-    "阜安街道",
-    "中云街道",
-    "洋河镇",
-    "李哥庄镇",
-    "铺集镇",
-    "里岔镇",
-)
-LIBRARIES = ("重点项目", "招商引资项目", "政府投资项目", "土地资源集约利用类项目")
-PROJECT_UNITS = ("市发展和改革局", "市工业和信息化局", "市商务局", "市科技局", "上合示范区管委")
-# New signings per 产业类别 as a share of the seed's signing target: 重点实施类 falls well behind.
-SIGNING_RATIOS = {
-    2024: {"聚焦突破类": 0.15, "重点实施类": 0.15, "加快布局类": 0.15},
-    2025: {"聚焦突破类": 0.8, "重点实施类": 0.55, "加快布局类": 1.0},
-    2026: {"聚焦突破类": 0.9, "重点实施类": 0.6, "加快布局类": 0.8},
-}
-CEREMONY_PROJECTS = 6  # signed together on the second Friday of each January (集中签约)
-ISSUE_KINDS = (
-    ("要素保障", "配套电力接入滞后", "供电公司"),
-    ("要素保障", "用地指标未落实", "市自然资源局"),
-    ("手续办理", "环评批复未取得", "市生态环境局"),
-    ("手续办理", "施工许可证待办理", "市行政审批服务局"),
-    ("资金", "融资未到位", "地方金融服务中心"),
-    ("资金", "专项资金未拨付", "市财政局"),
-    ("其他", "征地拆迁补偿未完成", "属地镇街"),
-    ("其他", "施工用水接入滞后", "市水务局"),
-)
-
-
 def generate(
     start: tuple[int, int],
     end: tuple[int, int],
@@ -226,15 +108,6 @@ def generate(
     return written
 
 
-# ---------------------------------------------------------------------------------------------------
-# Helpers
-
-
-def _rng(seed: int, *key: object) -> random.Random:
-    """One stream per thing drawn, so nothing depends on what else (or which range) was generated."""
-    return random.Random(":".join(map(str, (seed, *key))))
-
-
 def _read_seed(name: str) -> list[dict[str, str]]:
     with (SEEDS_DIR / f"{name}.csv").open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
@@ -247,309 +120,14 @@ def _share_out(rng: random.Random, codes: list[str], values: tuple[float, ...]) 
     return {code: shuffled[index % len(shuffled)] for index, code in enumerate(codes)}
 
 
-def _day_progress(day: dt.date) -> float:
-    """时序进度 of a weekly ledger, as the spec defines it: day of year over days in the year."""
-    return day.timetuple().tm_yday / (366 if calendar.isleap(day.year) else 365)
-
-
-def _fridays(year: int, month: int) -> list[dt.date]:
-    days = calendar.monthrange(year, month)[1]
-    return [dt.date(year, month, day) for day in range(1, days + 1) if dt.date(year, month, day).weekday() == 4]
-
-
-def _next_friday(day: dt.date) -> dt.date:
-    return day + dt.timedelta(days=(4 - day.weekday()) % 7)
-
-
 def _after_month(year: int, month: int, day: int) -> dt.datetime:
     """When a monthly report for (year, month) is delivered: early in the following month."""
     year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return dt.datetime(year, month, day, 10, 0)
 
 
-def _delivered(path: Path, stamp: dt.datetime) -> Path:
-    """The loader takes files oldest first: give each file its delivery time."""
-    os.utime(path, (stamp.timestamp(), stamp.timestamp()))
-    return path
-
-
-def _save_workbook(workbook: openpyxl.Workbook, path: Path, author: str, stamp: dt.datetime) -> Path:
-    """openpyxl stamps the workbook and every zip member with the current time; the bytes of a delivery
-    must depend on the seed alone, so both carry the delivery's own time."""
-    workbook.properties.creator = author
-    workbook.properties.created = workbook.properties.modified = stamp
-    buffer = io.BytesIO()
-    ExcelWriter(workbook, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED)).save()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(buffer) as built, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
-        for member in built.infolist():
-            target.writestr(
-                zipfile.ZipInfo(member.filename, stamp.timetuple()[:6]), built.read(member), zipfile.ZIP_DEFLATED
-            )
-    return _delivered(path, stamp)
-
-
-def _write_csv(path: Path, records: list[list[object]], encoding: str, stamp: dt.datetime) -> Path:
-    """Excel's "save as CSV": CRLF line ends, the department's encoding."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding=encoding, newline="") as handle:
-        csv.writer(handle, lineterminator="\r\n").writerows(records)
-    return _delivered(path, stamp)
-
-
-def _sheet(title_rows: list[list[object]], width: int) -> tuple[openpyxl.Workbook, object]:
-    """A workbook whose first rows are titles merged across the table's width."""
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    for row, title in enumerate(title_rows, start=1):
-        sheet.append(title)
-        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
-    return workbook, sheet
-
-
 def _one(value: float) -> float:
     return round(value, 1)
-
-
-# ---------------------------------------------------------------------------------------------------
-# The projects and issues fgj reports on
-
-
-@dataclass(frozen=True)
-class Project:
-    code: str
-    name: str
-    library: str
-    category: str
-    chain: str
-    total_wan: int
-    yearly_rate_wan: int  # what one year of construction invests
-    leader: str
-    unit: str
-    town: str
-    talks_from: dt.date
-    signed: dt.date
-    planned_start: dt.date
-    actual_start: dt.date
-    planned_operation: dt.date
-    actual_operation: dt.date
-    stalls: tuple[tuple[dt.date, dt.date], ...]  # Friday ledgers in between show nothing new
-
-    def stage(self, day: dt.date) -> str:
-        if day < self.signed:
-            return "在谈"
-        if day < self.actual_start:
-            return "已签约"
-        return "已开工" if day < self.actual_operation else "已投产"
-
-    def progress(self, day: dt.date) -> str:
-        stage = self.stage(day)
-        if stage != "已开工":
-            return {"在谈": "洽谈对接", "已签约": "前期手续办理", "已投产": "竣工投产"}[stage]
-        if day < self.actual_start + dt.timedelta(days=56):
-            return "基础施工"
-        return "设备安装调试" if day >= self.actual_operation - dt.timedelta(days=90) else "主体施工"
-
-    def annual_plan(self, year: int) -> int:
-        """Set in January: a year's construction if the project is to start by 30 September and is not
-        in operation before the year; otherwise nothing is planned for the year."""
-        if self.actual_operation.year < year or self.planned_start > dt.date(year, 9, 30):
-            return 0
-        return self.yearly_rate_wan
-
-    def ytd_investment(self, day: dt.date, pace: float) -> float:
-        """本年累计完成投资: nothing before the start; from the start the year's investment is booked on the
-        plan's time progress at the project's pace (as the sample ledgers do); frozen once in operation;
-        back to zero every January."""
-        new_year = dt.date(day.year, 1, 1)
-        if day < self.actual_start or self.actual_operation < new_year:
-            return 0.0
-        until = min(day, self.actual_operation)
-        plan = self.annual_plan(day.year)
-        if plan:
-            return round(plan * pace * _day_progress(until), 2)
-        return round(self.yearly_rate_wan * pace * (until - max(self.actual_start, new_year)).days / 365, 2)
-
-
-@dataclass(frozen=True)
-class Issue:
-    code: str
-    project: Project
-    kind: tuple[str, str, str]  # type, description, responsible unit
-    raised: dt.date
-    due: dt.date
-    closed: dt.date  # may lie beyond any ledger: still open
-
-
-def _signing_dates(rng: random.Random, year: int, count: int) -> list[dt.date]:
-    """A 集中签约 on the second Friday of January, the rest spread over the year."""
-    ceremony = _next_friday(dt.date(year, 1, 8))
-    days = 366 if calendar.isleap(year) else 365
-    spread = [dt.date(year, 1, 1) + dt.timedelta(days=rng.randrange(days)) for _ in range(count - CEREMONY_PROJECTS)]
-    return sorted([ceremony] * CEREMONY_PROJECTS + spread)
-
-
-def _stall_windows(rng: random.Random, start: dt.date, operation: dt.date) -> tuple[tuple[dt.date, dt.date], ...]:
-    """In about one quarter in five under construction, a project reports nothing new for 3–6 weeks."""
-    windows: list[tuple[dt.date, dt.date]] = []
-    for year in range(start.year, operation.year + 1):
-        for quarter_start in (dt.date(year, month, 1) for month in (1, 4, 7, 10)):
-            if rng.random() >= 0.2:
-                continue
-            first = _next_friday(quarter_start + dt.timedelta(days=rng.randrange(84)))
-            last = first + dt.timedelta(weeks=rng.randint(3, 6))
-            fits = start + dt.timedelta(days=14) <= first and last <= operation - dt.timedelta(days=7)
-            if fits and last.year == first.year and (not windows or windows[-1][1] < first):
-                windows.append((first, last))
-    return tuple(windows)
-
-
-def _projects(
-    seed: int, chains: list[dict[str, str]], targets: dict[str, int], leaders: tuple[str, ...]
-) -> list[Project]:
-    """About 300 projects signed over 2024–2026, each with its dates from talks to operation."""
-    projects: list[Project] = []
-    # 2024–2025 share one stream (as first drawn); a later year has its own, so adding it changed nothing
-    # of the earlier projects.
-    streams = {(): (2024, 2025), **{(year,): (year,) for year in SIGNING_RATIOS if year > 2025}}
-    for key, years in streams.items():
-        rng = _rng(seed, "projects", *key)
-        drafts = []
-        for year in years:
-            ratios = SIGNING_RATIOS[year]
-            categories = [
-                category for category, target in targets.items() for _ in range(round(target * ratios[category]))
-            ]
-            rng.shuffle(categories)
-            drafts += zip(_signing_dates(rng, year, len(categories)), categories, strict=False)
-        projects += _drafted_projects(rng, drafts, chains, leaders, first_index=len(projects) + 1)
-    return projects
-
-
-def _drafted_projects(
-    rng: random.Random,
-    drafts: list[tuple[dt.date, str]],
-    chains: list[dict[str, str]],
-    leaders: tuple[str, ...],
-    first_index: int,
-) -> list[Project]:
-    projects = []
-    serials: dict[int, int] = {}
-    for index, (signed, category) in enumerate(drafts, start=first_index):
-        serials[signed.year] = serials.get(signed.year, 0) + 1
-        chain = rng.choice([row["chain_name"] for row in chains if row["industry_category"] == category])
-        total = rng.choice((5000, 12000, 30000, 50000, 100000, 200000))
-        planned_start = signed + dt.timedelta(days=rng.randint(10, 120))
-        slow_start = rng.random() < 0.2
-        delay = rng.randint(25, 200) if slow_start else rng.randint(-5, 10)
-        actual_start = max(planned_start + dt.timedelta(days=delay), signed + dt.timedelta(days=1))
-        build_days = rng.randint(240, 720)
-        actual_operation = actual_start + dt.timedelta(days=build_days + rng.randint(0, 60))
-        projects.append(
-            Project(
-                code=f"JZXM-{signed.year}-{serials[signed.year]:04d}",
-                name=f"{rng.choice(('胶州', '青岛', '山东', '上合'))}{chain}"
-                f"{rng.choice(('生产基地', '产业园', '扩建项目', '总部项目', '研发中心', '智能制造项目'))}{index}",
-                library=rng.choice(LIBRARIES),
-                category=category,
-                chain=chain,
-                total_wan=total,
-                yearly_rate_wan=int(total * rng.choice((0.2, 0.3, 0.4))),
-                leader=rng.choice(leaders),
-                unit=rng.choice(PROJECT_UNITS),
-                town=rng.choice(TOWNS),
-                talks_from=signed - dt.timedelta(days=rng.randint(21, 70)),
-                signed=signed,
-                planned_start=planned_start,
-                actual_start=actual_start,
-                planned_operation=planned_start + dt.timedelta(days=build_days),
-                actual_operation=actual_operation,
-                stalls=_stall_windows(rng, actual_start, actual_operation),
-            )
-        )
-    return projects
-
-
-def _issues_of_year(seed: int, projects: list[Project], year: int) -> list[Issue]:
-    """Two to five issues raised a month (from the first signing on), each due in 15–45 days; most are
-    closed in time, a fifth late, a fifth only months later."""
-    first_signing = min(project.signed for project in projects)
-    drafts = []
-    for month in range(1, 13):
-        rng = _rng(seed, "issues", year, month)
-        opens = max(dt.date(year, month, 1), first_signing + dt.timedelta(days=1))
-        last_friday = _fridays(year, month)[-1]
-        if opens > last_friday:
-            continue
-        for _ in range(rng.randint(2, 5)):
-            raised = opens + dt.timedelta(days=rng.randint(0, (last_friday - opens).days))
-            candidates = [p for p in projects if p.stage(raised) in ("已签约", "已开工")]
-            due = raised + dt.timedelta(days=rng.choice((15, 30, 30, 45)))
-            outcome = rng.random()
-            if outcome < 0.6:
-                closed = raised + dt.timedelta(days=rng.randint(3, (due - raised).days))
-            elif outcome < 0.8:
-                closed = due + dt.timedelta(days=rng.randint(3, 40))
-            else:
-                closed = due + dt.timedelta(days=rng.randint(45, 160))
-            drafts.append((raised, rng.choice(candidates), rng.choice(ISSUE_KINDS), due, closed))
-    drafts.sort(key=lambda draft: (draft[0], draft[1].code))
-    return [
-        Issue(f"WT-{year}-{number:03d}", project, kind, raised, due, closed)
-        for number, (raised, project, kind, due, closed) in enumerate(drafts, start=1)
-    ]
-
-
-# ---------------------------------------------------------------------------------------------------
-# Enterprises 统计局 follows
-
-
-@dataclass(frozen=True)
-class Enterprise:
-    credit_code: str
-    name: str
-    chain: str
-    town: str
-    leader: str
-    output_2023_wan: float
-
-
-def _enterprises(seed: int, chains: list[dict[str, str]], leaders: tuple[str, ...]) -> list[Enterprise]:
-    """About 1,000 key enterprises spread over the industrial chains by the size of their targets."""
-    rng = _rng(seed, "enterprises")
-    names = [row["chain_name"] for row in chains]
-    weights = [float(row["output_target"]) for row in chains]
-    enterprises = []
-    for index in range(1000):
-        chain = rng.choices(names, weights)[0]
-        enterprises.append(
-            Enterprise(
-                credit_code=f"91370281MA{index:08d}",
-                name=f"青岛{chain}{rng.choice(('科技', '制造', '实业', '集团'))}有限公司{index}",
-                chain=chain,
-                town=rng.choice(TOWNS),
-                leader=rng.choice(leaders),
-                output_2023_wan=rng.lognormvariate(9.0, 0.9),
-            )
-        )
-    return enterprises
-
-
-def _enterprise_growth(seed: int, index: int, year: int) -> list[float]:
-    """YTD growth by month: most grow, about 3% decline by 10–20% (yellow), 1% by more (red)."""
-    rng = _rng(seed, "enterprise", index, year)
-    kind = rng.random()
-    if kind < 0.01:
-        annual = rng.uniform(-45, -21)
-    elif kind < 0.04:
-        annual = rng.uniform(-19.5, -10.5)
-    else:
-        annual = rng.gauss(7, 6)
-    return [annual + rng.uniform(-1, 1) for _ in range(12)]
-
-
-# ---------------------------------------------------------------------------------------------------
-# The generator
 
 
 @dataclass
@@ -588,7 +166,7 @@ class Demo:
             for row in _read_seed("project_targets")
             if int(row["year"]) == TARGET_YEAR
         }
-        projects = _projects(seed, all_chains, signing_targets, leaders)
+        projects = draw_projects(seed, all_chains, signing_targets, leaders)
         chains = [
             {**row, "output_target": chain_targets[row["chain_code"]]}
             for row in all_chains
@@ -601,10 +179,8 @@ class Demo:
             chains=chains,
             departments={row["department_code"]: row["department_name"] for row in _read_seed("departments")},
             projects=projects,
-            issues=[
-                issue for year in range(FIRST_YEAR, LAST_YEAR + 1) for issue in _issues_of_year(seed, projects, year)
-            ],
-            enterprises=_enterprises(seed, chains, leaders),
+            issues=[issue for year in range(FIRST_YEAR, LAST_YEAR + 1) for issue in draw_issues(seed, projects, year)],
+            enterprises=draw_enterprises(seed, chains, leaders),
         )
 
     def write_month(self, year: int, month: int, landing: Path) -> list[Path]:
@@ -616,7 +192,7 @@ class Demo:
                 self.write_enterprise_report(year, month, landing),
                 self.write_chain_report(year, month, landing),
             ]
-        fridays = _fridays(year, month)
+        fridays = fridays_of(year, month)
         written += [self.write_project_ledger(friday, landing) for friday in fridays]
         written.append(self.write_issue_ledger(fridays[-1], landing))
         return written
@@ -634,12 +210,12 @@ class Demo:
                 for code, row in self.indicators.items()
                 if row["target_type"] == "growth" and row["frequency"] == frequency and code in self.targets
             ]
-            offsets.update(_share_out(_rng(self.seed, "growth-offsets", year, frequency), codes, values))
+            offsets.update(_share_out(stream(self.seed, "growth-offsets", year, frequency), codes, values))
         return offsets
 
     def ytd_growth(self, code: str, year: int, month: int) -> float:
         """Official YTD growth (%): the target, this year's offset, and month-to-month noise."""
-        noise = _rng(self.seed, "growth", code, year, month).uniform(-0.4, 0.4)
+        noise = stream(self.seed, "growth", code, year, month).uniform(-0.4, 0.4)
         offset = STORY.get((code, year), {}).get(month, self.growth_offsets(year)[code])
         return _one(self.target(code) + offset + noise)
 
@@ -668,7 +244,7 @@ class Demo:
                 cells[4] = self.level_value(code, year, month)
             elif row["unit"] == "%":
                 growth = self.ytd_growth(code, year, month)
-                cells[3] = _one(growth + _rng(self.seed, "month-growth", code, year, month).uniform(-1.5, 1.5))
+                cells[3] = _one(growth + stream(self.seed, "month-growth", code, year, month).uniform(-1.5, 1.5))
                 cells[5] = growth
             else:
                 cells[4:6] = [self.rounded(code, self.ytd_value(code, year, month)), self.ytd_growth(code, year, month)]
@@ -690,12 +266,12 @@ class Demo:
         """A stock (规上工业企业数) climbs from the year's baseline towards the target at this year's pace."""
         target, baseline = self.target(code), float(self.targets[code]["baseline_value"])
         start = baseline + (year - TARGET_YEAR) * (target - baseline)
-        pace = _rng(self.seed, "stock", code, year).choice(STOCK_PACES)
+        pace = stream(self.seed, "stock", code, year).choice(STOCK_PACES)
         return round(start + (target - baseline) * month / 12 * pace)
 
     def level_value(self, code: str, year: int, month: int) -> float:
-        offset = _rng(self.seed, "level", code, year).choice(LEVEL_OFFSETS[code])
-        return _one(self.target(code) + offset + _rng(self.seed, "level", code, year, month).uniform(-0.05, 0.05))
+        offset = stream(self.seed, "level", code, year).choice(LEVEL_OFFSETS[code])
+        return _one(self.target(code) + offset + stream(self.seed, "level", code, year, month).uniform(-0.05, 0.05))
 
     def cumulative_pace(self, code: str, year: int, month: int) -> float:
         """How far a department's YTD total is ahead of (>1) or behind (<1) the target's seasonal share."""
@@ -704,8 +280,8 @@ class Demo:
             for c, row in self.indicators.items()
             if row["target_type"] == "cumulative" and row["source_department"] in DEPARTMENT_STYLES
         ]
-        pace = _share_out(_rng(self.seed, "cumulative-paces", year), codes, CUMULATIVE_PACES)[code]
-        return pace * (1 + _rng(self.seed, "cumulative", code, year, month).uniform(-0.02, 0.02))
+        pace = _share_out(stream(self.seed, "cumulative-paces", year), codes, CUMULATIVE_PACES)[code]
+        return pace * (1 + stream(self.seed, "cumulative", code, year, month).uniform(-0.02, 0.02))
 
     def cumulative_ytd(self, code: str, year: int, month: int) -> float:
         """A department's YTD total: the annual target (growing 6% a year) × pace × the seasonal share."""
@@ -762,8 +338,8 @@ class Demo:
 
     def chain_pace(self, chain: dict[str, str], year: int, month: int) -> float:
         codes = [row["chain_code"] for row in self.chains]
-        pace = _share_out(_rng(self.seed, "chain-paces", year), codes, CHAIN_PACES)[chain["chain_code"]]
-        return pace * (1 + _rng(self.seed, "chain", chain["chain_code"], year, month).uniform(-0.015, 0.015))
+        pace = _share_out(stream(self.seed, "chain-paces", year), codes, CHAIN_PACES)[chain["chain_code"]]
+        return pace * (1 + stream(self.seed, "chain", chain["chain_code"], year, month).uniform(-0.015, 0.015))
 
     def chain_target(self, chain: dict[str, str], year: int) -> float:
         """A chain's output target (亿元): 2025's, growing 8% a year."""
@@ -779,7 +355,7 @@ class Demo:
     def write_main_report(self, year: int, month: int, landing: Path) -> Path:
         """统计局's 主要经济指标月报: two title rows, a two-row header under merged cells, two footnotes."""
         period = f"{year}年1-{month}月"
-        workbook, sheet = _sheet([["胶州市主要经济指标"], [f"（{period}）"]], 6)
+        workbook, sheet = titled_sheet([["胶州市主要经济指标"], [f"（{period}）"]], 6)
         sheet.append(["指标名称", "计量单位", f"{month}月", None, f"1-{month}月", None])
         sheet.append([None, None, "绝对值", "同比增长(%)", "绝对值", "同比增长(%)"])
         for cell_range in ("A3:A4", "B3:B4", "C3:D3", "E3:F3"):
@@ -789,21 +365,21 @@ class Demo:
         sheet.append(["注：1.地区生产总值、农林牧渔业总产值、第三产业增加值占比、居民人均可支配收入为季度数据。"])
         sheet.append(["2.“——”表示无数据；增速按可比价格计算。"])
         path = landing / "tjj" / f"胶州市主要经济指标_{period}.xlsx"
-        return _save_workbook(workbook, path, self.departments["tjj"], _after_month(year, month, 12))
+        return save_workbook(workbook, path, self.departments["tjj"], _after_month(year, month, 12))
 
     def write_department_report(self, department: str, year: int, month: int, landing: Path) -> Path:
         """部门指标报送表 as each department saves it: its encoding, its period spelling, its quirks."""
         style = DEPARTMENT_STYLES[department]
         header = [f" {name} " for name in DEPARTMENT_HEADER] if style.padded_header else list(DEPARTMENT_HEADER)
         path = landing / department / f"{self.departments[department]}_指标报送_{year}{month:02d}.csv"
-        return _write_csv(
+        return write_csv(
             path, [header, *self.department_rows(department, year, month)], style.encoding, _after_month(year, month, 5)
         )
 
     def write_chain_report(self, year: int, month: int, landing: Path) -> Path:
         """工信局's 产业链运行监测表: one title row, chains by 产业类别 with a 小计 each, 合计, 填报单位."""
         period = f"{year}年1-{month}月"
-        workbook, sheet = _sheet([[f"{period}重点产业链运行监测表"]], 8)
+        workbook, sheet = titled_sheet([[f"{period}重点产业链运行监测表"]], 8)
         sheet.append(
             [
                 "序号",
@@ -824,7 +400,7 @@ class Demo:
                 ytd = round(self.chain_ytd(chain, year, month), 2)
                 this_month = round(ytd - round(self.chain_ytd(chain, year, month - 1), 2), 2)
                 growth = _one((1.08 * self.chain_pace(chain, year, month) - 1) * 100)  # against last year's trend
-                firms = _rng(self.seed, "chain-firms", chain["chain_code"]).randint(6, 60) + (year - FIRST_YEAR) * 2
+                firms = stream(self.seed, "chain-firms", chain["chain_code"]).randint(6, 60) + (year - FIRST_YEAR) * 2
                 sheet.append([number, category, chain["chain_name"], None, firms, this_month, ytd, growth])
                 subtotal += ytd
             sheet.append([None, f"{category}小计", None, None, None, None, round(subtotal, 2), None])
@@ -832,7 +408,7 @@ class Demo:
         sheet.append([None, "合计", None, None, None, None, round(total, 2), None])
         sheet.append([f"填报单位：市{self.departments['gxj']}"])
         path = landing / "gxj" / f"{period}产业链运行监测表.xlsx"
-        return _save_workbook(workbook, path, self.departments["gxj"], _after_month(year, month, 10))
+        return save_workbook(workbook, path, self.departments["gxj"], _after_month(year, month, 10))
 
     def write_enterprise_report(self, year: int, month: int, landing: Path) -> Path:
         """统计局's 重点企业产值月报: ~1,000 rows, GBK, as Excel saves it; YTD growth is the official rate."""
@@ -840,7 +416,7 @@ class Demo:
         for index, firm in enumerate(self.enterprises):
             ytd, before = firm.output_2023_wan * YEAR_SHARE[month - 1], firm.output_2023_wan * YEAR_SHARE[month - 2]
             for past in range(FIRST_YEAR, year + 1):
-                growth = _enterprise_growth(self.seed, index, past)
+                growth = enterprise_growth(self.seed, index, past)
                 ytd *= 1 + growth[month - 1] / 100
                 before *= 1 + growth[month - 2] / 100
             ytd, before = _one(ytd), _one(before)
@@ -857,12 +433,12 @@ class Demo:
                 ]
             )
         path = landing / "tjj" / f"重点企业产值月报_{year}{month:02d}.csv"
-        return _write_csv(path, records, "gbk", _after_month(year, month, 12))
+        return write_csv(path, records, "gbk", _after_month(year, month, 12))
 
     def write_project_ledger(self, as_of: dt.date, landing: Path) -> Path:
         """发改局's weekly 重点项目调度台账: a full snapshot of every project signed or in talks."""
         title = f"胶州市重点项目调度台账（截至{as_of.year}年{as_of.month}月{as_of.day}日）"
-        workbook, sheet = _sheet([[title]], len(LEDGER_HEADER))
+        workbook, sheet = titled_sheet([[title]], len(LEDGER_HEADER))
         sheet.append(list(LEDGER_HEADER))
         problems = {
             issue.project.code: issue.kind[1]  # the oldest open issue of each project
@@ -878,7 +454,7 @@ class Demo:
             ytd_total += row[7]
         sheet.append([None, "合计", None, None, None, None, total, None, round(ytd_total, 2), *[None] * 12])
         path = landing / "fgj" / f"重点项目调度台账_{as_of.isoformat()}.xlsx"
-        return _save_workbook(workbook, path, self.departments["fgj"], dt.datetime.combine(as_of, dt.time(17)))
+        return save_workbook(workbook, path, self.departments["fgj"], dt.datetime.combine(as_of, dt.time(17)))
 
     def ledger_row(self, project: Project, as_of: dt.date, problem: str | None) -> list[object]:
         """A project as the ledger of `as_of` shows it; during a stall, as it stood when the stall began."""
@@ -915,7 +491,7 @@ class Demo:
 
     def project_pace(self, project: Project, year: int) -> float:
         """Investment pace against plan in a year: most on or ahead of plan, some behind, a few far behind."""
-        rng = _rng(self.seed, "pace", project.code, year)
+        rng = stream(self.seed, "pace", project.code, year)
         kind = rng.random()
         if kind < 0.1:
             return rng.uniform(0.35, 0.58)
@@ -924,7 +500,7 @@ class Demo:
     def write_issue_ledger(self, as_of: dt.date, landing: Path) -> Path:
         """发改局's 项目问题台账 of the month's last Friday: every issue raised so far, until the end of the
         year it is closed in (so an issue carried into a new year is seen 已销号 before it goes)."""
-        workbook, sheet = _sheet([[f"重点项目问题台账（截至{as_of.isoformat()}）"]], len(ISSUE_HEADER))
+        workbook, sheet = titled_sheet([[f"重点项目问题台账（截至{as_of.isoformat()}）"]], len(ISSUE_HEADER))
         sheet.append(list(ISSUE_HEADER))
         listed = [issue for issue in self.issues if issue.raised <= as_of and as_of.year <= issue.closed.year]
         for number, issue in enumerate(listed, start=1):
@@ -947,7 +523,7 @@ class Demo:
                 ]
             )
         path = landing / "fgj" / f"项目问题台账_{as_of.isoformat()}.xlsx"
-        return _save_workbook(workbook, path, self.departments["fgj"], dt.datetime.combine(as_of, dt.time(17, 30)))
+        return save_workbook(workbook, path, self.departments["fgj"], dt.datetime.combine(as_of, dt.time(17, 30)))
 
     # -- targets -------------------------------------------------------------------------------------
 
@@ -992,7 +568,7 @@ class Demo:
         with a title row above its header. `adjusted_in` (a month) writes the re-delivered 年中调整 file."""
         suffix = "（年中调整）" if adjusted_in else ""
         source = f"{year}年工作方案{suffix}"
-        workbook, sheet = _sheet([[f"胶州市{year}年经济运行主要目标任务表{suffix}"]], 7)
+        workbook, sheet = titled_sheet([[f"胶州市{year}年经济运行主要目标任务表{suffix}"]], 7)
         sheet.title = "指标目标"
         sheet.append(["年度", "指标名称", "计量单位", "目标值", "基期值", "目标来源", "是否考核目标"])
         for row in self.indicator_targets(year, adjusted=bool(adjusted_in)):
@@ -1029,4 +605,4 @@ class Demo:
 
         path = landing / "fgj" / f"胶州市{year}年经济运行主要目标任务表{suffix}.xlsx"
         delivered = dt.datetime(year, adjusted_in or 1, 20, 10, 0)
-        return _save_workbook(workbook, path, self.departments["fgj"], delivered)
+        return save_workbook(workbook, path, self.departments["fgj"], delivered)
