@@ -23,3 +23,13 @@ def load_and_build(conn: psycopg.Connection, url: str, landing: Path) -> list[Lo
 
 def rows(conn: psycopg.Connection, query: str, params: tuple = ()) -> list[tuple]:
     return conn.execute(query, params).fetchall()
+
+
+def noted_events(conn: psycopg.Connection, alert_key: str) -> list[tuple]:
+    """What leaders wrote on a warning (claim, feedback, close), oldest first: (event_type, actor, note)."""
+    return rows(
+        conn,
+        """SELECT event_type, actor, note FROM monitor.alert_events
+           WHERE alert_key = %s AND note IS NOT NULL ORDER BY event_id""",
+        (alert_key,),
+    )

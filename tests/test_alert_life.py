@@ -17,7 +17,7 @@ from econ_monitor.cli import main as cli
 from econ_monitor.transform import run_dbt
 from econ_monitor.wording import describe, num
 from tests.conftest import SAMPLE, Mailbox
-from tests.support import load, load_and_build, rows
+from tests.support import load, load_and_build, noted_events, rows
 
 INDUSTRY = "industry-vice-mayor@jiaozhou.example"  # L03, escalates to L02
 TECH = "tech-vice-mayor@jiaozhou.example"  # L05, escalates to L02
@@ -182,12 +182,7 @@ def test_a_leaders_close_holds_until_worse(sample_loaded, warehouse, mailbox, tm
         "实际 6.5%，目标 9%，差 -2.5 个百分点",
     ):
         assert expected in shown, (expected, shown)
-    assert rows(
-        conn,
-        """SELECT event_type, actor, note FROM monitor.alert_events
-                         WHERE alert_key = %s AND note IS NOT NULL ORDER BY event_id""",
-        (INDUSTRY_VA,),
-    ) == [
+    assert noted_events(conn, INDUSTRY_VA) == [
         ("claimed", "王副市长", "工信局牵头"),
         ("feedback", "王副市长", "三家企业技改投产"),
         ("closed", "王副市长", "已专题调度"),

@@ -22,7 +22,7 @@ from econ_monitor.alerts import links
 from econ_monitor.alerts.links import sign
 from econ_monitor.settings import PROJECT_DIR, load_settings
 from econ_monitor.wording import describe
-from tests.support import rows
+from tests.support import noted_events, rows
 from tests.test_claim_links import _served
 
 FOREIGN_TRADE = "indicator_off_target:foreign_trade:2025"  # red, addressed to L04 (分管商贸副市长)
@@ -132,12 +132,7 @@ def test_claim_with_a_note_feedback_and_close_with_a_note(site):
     assert rows(conn, "SELECT status, close_note FROM monitor.alerts WHERE alert_key = %s", (FOREIGN_TRADE,)) == [
         ("closed", "9月进出口回升，销号")
     ]
-    assert rows(
-        conn,
-        """SELECT event_type, actor, note FROM monitor.alert_events
-                         WHERE alert_key = %s AND note IS NOT NULL ORDER BY event_id""",
-        (FOREIGN_TRADE,),
-    ) == [
+    assert noted_events(conn, FOREIGN_TRADE) == [
         ("claimed", "分管商贸副市长", "成立外贸专班，<b>逐企</b>走访"),
         ("feedback", "分管商贸副市长", "已走访 12 家重点外贸企业"),
         ("closed", "分管商贸副市长", "9月进出口回升，销号"),
