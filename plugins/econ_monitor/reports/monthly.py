@@ -15,18 +15,9 @@ from econ_monitor.wording import num
 KIND = "monthly_bulletin"
 
 
-def indicator_actual_text(row: dict) -> str:
-    if row["actual_value"] is None:
-        return "—"
-    if row["target_type"] == "growth":
-        return f"增长 {num(row['actual_value'])}%"
-    if row["unit"] == "%":
-        return f"{num(row['actual_value'])}%"
-    return f"{num(row['actual_value'])} {row['unit']}"
-
-
-def indicator_target_text(row: dict, which: str = "target_value") -> str:
-    value = row[which]
+def indicator_value_text(row: dict, column: str) -> str:
+    """An indicator's actual or target figure as the bulletin shows it: a growth target type reads 增长 x%."""
+    value = row[column]
     if value is None:
         return "—"
     if row["target_type"] == "growth":
@@ -95,10 +86,10 @@ def monthly_bulletin(conn: psycopg.Connection, year: int | None = None, month: i
 
     board = data.indicator_board(conn, year, month)
     for row in board:
-        row["actual_text"] = indicator_actual_text(row)
-        row["target_text"] = indicator_target_text(row)
+        row["actual_text"] = indicator_value_text(row, "actual_value")
+        row["target_text"] = indicator_value_text(row, "target_value")
         row["alt_target_text"] = (
-            indicator_target_text(row, "alt_target_value") if row["alt_target_value"] is not None else None
+            indicator_value_text(row, "alt_target_value") if row["alt_target_value"] is not None else None
         )
         row["gap_text"] = indicator_gap_text(row)
     previous_year, previous_month = data.previous_month(year, month)
