@@ -124,49 +124,29 @@ def _bar_style(level: str) -> dict:
     return {"color": COLOURS[level], "hatch": HATCHES[level], "edgecolor": "black", "linewidth": 0.6}
 
 
-def indicator_deviation_chart(board: list[dict]) -> bytes:
-    """Deviation from target (pp) per indicator, catalogue order top to bottom; no data shown as such."""
+def _value_label(axes, value: float, y: float, text: str, span: float, **style) -> None:
+    """A bar's figure just beyond its end, on whichever side of zero the bar lies."""
+    axes.text(
+        value + (span * 0.01 if value >= 0 else -span * 0.01),
+        y,
+        text,
+        va="center",
+        ha="left" if value >= 0 else "right",
+        fontsize=8,
+        **style,
+    )
 
-    def draw(figure: Figure, font: ChartFont) -> None:
-        axes = figure.add_subplot()
-        words = font.words()
-        labels = [font.pick(row["indicator_name"], row["indicator_code"]) for row in board]
-        values = [float(row["deviation_pp"]) if row["deviation_pp"] is not None else None for row in board]
-        known = [v for v in values if v is not None] or [0.0]
-        span = max(max(known), 0) - min(min(known), 0) or 1.0
-        for y, (row, value) in enumerate(zip(board, values, strict=False)):
-            level = row["warning_level"] if value is not None else "no_data"
-            if value is None:
-                axes.barh(y, span * 0.02, left=0, **_bar_style("no_data"))
-                axes.text(span * 0.03, y, words["no_data"], va="center", ha="left", fontsize=8, color="#555555")
-                continue
-            axes.barh(y, value, **_bar_style(level))
-            label = f"{value:+.1f} {words[level]}"
-            offset = span * 0.01
-            axes.text(
-                value + (offset if value >= 0 else -offset),
-                y,
-                label,
-                va="center",
-                ha="left" if value >= 0 else "right",
-                fontsize=8,
-            )
-        axes.axvline(0, color="black", linewidth=0.8)
-        axes.set_yticks(range(len(board)), labels, fontsize=8)
-        axes.invert_yaxis()
-        axes.set_xlim(min(min(known), 0) - span * 0.25, max(max(known), 0) + span * 0.25)
-        axes.set_xlabel(
-            font.pick(
-                "偏差（百分点）：增速/占比为与目标之差，累计/存量为完成进度与时序进度之差",
-                "deviation (pp): growth/level vs target; cumulative/stock vs time progress",
-            ),
-            fontsize=8,
-        )
-        axes.set_title(font.pick("主要经济指标偏差", "Indicators: deviation from target"), fontsize=11)
-        axes.grid(axis="x", linestyle=":", linewidth=0.5)
-        _legend(axes, font, loc="lower right", fontsize=8)
 
-    return _png(draw, (8, 0.32 * len(board) + 1.4))
+def _around_zero(axes, labels: list[str], values: list[float], margin: float, xlabel: str) -> None:
+    """Rows top to bottom on both sides of a zero line; the x axis leaves `margin` of the values' span on
+    each side for the labels."""
+    span = (max(max(values), 0) - min(min(values), 0)) or 1.0
+    axes.axvline(0, color="black", linewidth=0.8)
+    axes.set_yticks(range(len(labels)), labels, fontsize=8)
+    axes.invert_yaxis()
+    axes.set_xlim(min(min(values), 0) - span * margin, max(max(values), 0) + span * margin)
+    axes.set_xlabel(xlabel, fontsize=8)
+    axes.grid(axis="x", linestyle=":", linewidth=0.5)
 
 
 def _completion_bars(
@@ -203,6 +183,35 @@ def _completion_bars(
     axes.set_xlim(0, max([floor] + [bar[0] + room for bar in bars if bar is not None]))
     axes.set_ylim(len(bars) - 0.5, top)
     axes.grid(axis="x", linestyle=":", linewidth=0.5)
+
+
+def indicator_deviation_chart(board: list[dict]) -> bytes:
+    """Deviation from target (pp) per indicator, catalogue order top to bottom; no data shown as such."""
+
+    def draw(figure: Figure, font: ChartFont) -> None:
+        axes = figure.add_subplot()
+        words = font.words()
+        labels = [font.pick(row["indicator_name"], row["indicator_code"]) for row in board]
+        values = [float(row["deviation_pp"]) if row["deviation_pp"] is not None else None for row in board]
+        known = [v for v in values if v is not None] or [0.0]
+        span = max(max(known), 0) - min(min(known), 0) or 1.0
+        for y, (row, value) in enumerate(zip(board, values, strict=False)):
+            level = row["warning_level"] if value is not None else "no_data"
+            if value is None:
+                axes.barh(y, span * 0.02, left=0, **_bar_style("no_data"))
+                axes.text(span * 0.03, y, words["no_data"], va="center", ha="left", fontsize=8, color="#555555")
+                continue
+            axes.barh(y, value, **_bar_style(level))
+            _value_label(axes, value, y, f"{value:+.1f} {words[level]}", span)
+        xlabel = font.pick(
+            "偏差（百分点）：增速/占比为与目标之差，累计/存量为完成进度与时序进度之差",
+            "deviation (pp): growth/level vs target; cumulative/stock vs time progress",
+        )
+        _around_zero(axes, labels, known, 0.25, xlabel)
+        axes.set_title(font.pick("主要经济指标偏差", "Indicators: deviation from target"), fontsize=11)
+        _legend(axes, font, loc="lower right", fontsize=8)
+
+    return _png(draw, (8, 0.32 * len(board) + 1.4))
 
 
 def chain_completion_chart(chains: list[dict]) -> bytes:
@@ -305,36 +314,15 @@ def chain_gap_chart(section: dict) -> bytes:
         span = (max(max(values), 0) - min(min(values), 0)) or 1.0
         for y, (_label, value, level) in enumerate(bars):
             axes.barh(y, value, **_bar_style(level))
-            axes.text(
-                value + (span * 0.01 if value >= 0 else -span * 0.01),
-                y,
-                f"{value:+,.0f}",
-                va="center",
-                ha="left" if value >= 0 else "right",
-                fontsize=8,
-            )
+            _value_label(axes, value, y, f"{value:+,.0f}", span)
         axes.barh(len(bars), total, color="#2c3e50", edgecolor="black", linewidth=0.6)
-        axes.text(
-            total + (span * 0.01 if total >= 0 else -span * 0.01),
-            len(bars),
-            f"{total:+,.0f}",
-            va="center",
-            ha="left" if total >= 0 else "right",
-            fontsize=8,
-            fontweight="bold",
-        )
+        _value_label(axes, total, len(bars), f"{total:+,.0f}", span, fontweight="bold")
         labels = [label for label, _, _ in bars] + [font.pick("重点企业合计", "key enterprises, total")]
-        axes.set_yticks(range(len(labels)), labels, fontsize=8)
-        axes.invert_yaxis()
-        axes.axvline(0, color="black", linewidth=0.8)
-        axes.set_xlim(min(min(values), 0) - span * 0.3, max(max(values), 0) + span * 0.3)
-        axes.set_xlabel(
-            font.pick(
-                "累计产值较上年同期增减（万元，上年同期由官方累计增速推算）",
-                "YTD output change vs last year (10k CNY, base from the official growth rate)",
-            ),
-            fontsize=8,
+        xlabel = font.pick(
+            "累计产值较上年同期增减（万元，上年同期由官方累计增速推算）",
+            "YTD output change vs last year (10k CNY, base from the official growth rate)",
         )
+        _around_zero(axes, labels, values, 0.3, xlabel)
         axes.set_title(
             font.pick(
                 f"{section['chain_name']}：重点企业增减（偏差 {float(section['deviation_pp']):+.1f} 个百分点，"
@@ -344,7 +332,6 @@ def chain_gap_chart(section: dict) -> bytes:
             ),
             fontsize=10,
         )
-        axes.grid(axis="x", linestyle=":", linewidth=0.5)
 
     return _png(draw, (8, 0.34 * (len(section["drags"]) + 3) + 1.2))
 
