@@ -39,10 +39,7 @@ chains as (
     from {{ ref('industry_chains') }}
 ),
 
-leaders as (
-    select * from {{ ref('leaders') }}
-    where role = 'leader'
-),
+leaders as ({{ leaders_by_title() }}),
 
 based as (
     select
@@ -132,4 +129,4 @@ select
 from totals
 cross join catalogue
 left join chains on totals.chain_code = chains.chain_code
-left join leaders on {{ normalized_name('leaders.title') }} = totals.leader_title
+left join leaders on totals.leader_title = leaders.leader_title

@@ -11,26 +11,13 @@
 ) }}
 
 with
-rules as (
-    select
-        rule_code,
-        target_type,
-        comparison,
-        yellow_threshold,
-        red_threshold,
-        md5(row(comparison, yellow_threshold, red_threshold)::text) as rule_fingerprint
-    from {{ ref('warning_rules') }}
-    where rule_code = 'enterprise_decline'
-),
+rules as ({{ warning_rule('enterprise_decline') }}),
 
 reports as (
     {{ enterprise_months_to_build('rule_fingerprint', 'rules') }}
 ),
 
-leaders as (
-    select * from {{ ref('leaders') }}
-    where role = 'leader'
-)
+leaders as ({{ leaders_by_title() }})
 
 select
     reports.credit_code,
@@ -52,4 +39,4 @@ select
     rules.rule_fingerprint
 from reports
 cross join rules
-left join leaders on {{ normalized_name('leaders.title') }} = reports.leader_title
+left join leaders on reports.leader_title = leaders.leader_title
