@@ -169,7 +169,7 @@ def test_a_year_without_targets_is_no_target_mails_the_data_team_once_per_sheet_
     )
     assert smart_appliances[0] == Decimal("540")  # the 2026 file's figure, not 2025's 500
     assert smart_appliances[1].startswith(f"fgj/{target_file.name} 第") and smart_appliances[2] != "no_target"
-    assert rows(conn, "SELECT count(*) FROM intermediate.int_missing_targets") == [(0,)]
+    assert rows(conn, "SELECT count(*) FROM marts.mart_missing_targets") == [(0,)]
     after = pipeline.raise_alerts()
     pipeline.deliver_mail()
     assert after["missing_targets_mailed"] == [] and len(mailbox.to(DATA_TEAM)) == 3

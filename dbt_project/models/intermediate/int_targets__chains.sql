@@ -1,7 +1,7 @@
 -- Each year's chain output targets (亿元): the delivered 产业链目标 of the year's target file, else the
 -- bootstrap seed `chain_targets`. Chains without an output target are absent.
 with
-files as (select * from {{ ref('int_target_files') }}),
+files as (select * from {{ ref('stg_fgj__target_files') }}),
 
 delivered as (
     select

@@ -3,7 +3,7 @@
 -- (growth and share targets are %); a unit that cannot be converted leaves the target empty, never guessed.
 -- target_source names what the measure is judged against: the file and row, or the seed, and the document.
 with
-files as (select * from {{ ref('int_target_files') }}),
+files as (select * from {{ ref('stg_fgj__target_files') }}),
 
 catalogue as (select * from {{ ref('indicators') }}),
 

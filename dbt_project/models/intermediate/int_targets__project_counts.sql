@@ -1,7 +1,7 @@
 -- Each year's 招商目标 per 产业类别 (新签约/新开工): the delivered sheet of the year's target file, else the
 -- bootstrap seed `project_targets`. The total (合计) is the sum over the categories.
 with
-files as (select * from {{ ref('int_target_files') }}),
+files as (select * from {{ ref('stg_fgj__target_files') }}),
 
 delivered as (
     select

@@ -57,7 +57,7 @@ select
     files.source_file as target_file
 from data_years
 cross join first_target_year
-left join {{ ref('int_target_files') }} as files on data_years.year = files.year
+left join {{ ref('stg_fgj__target_files') }} as files on data_years.year = files.year
 where data_years.year >= first_target_year.year
     and not exists (
         select 1 from present
