@@ -1,10 +1,13 @@
 {#- One branch of mart_current_warnings: the rows of `relation` (filtered by `where`) in the mart's one shape.
     Every column is named by the caller as an SQL expression over `relation` (or left empty: a rule without a
     target has no target, deviation, gap or pace), and cast here, so that the union of the branches cannot
-    shift a column or change its type. `rule_code` and `entity_type` are constants, quoted here. -#}
+    shift a column or change its type. `rule_code` and `entity_type` are constants, quoted here. Defaults: a
+    monitoring mart's `warning_level` without its no_data rows, and a monthly report's period (the month's
+    last day, labelled 2025年1-9月). -#}
 {% macro current_warning(
-    rule_code, entity_type, relation, where, entity_code, entity_name, domain, period_end, period_label, level,
-    leader_code, measure_value, measure_unit, target_value='null', deviation_pp='null',
+    rule_code, entity_type, relation, entity_code, entity_name, domain, leader_code, measure_value, measure_unit,
+    where="warning_level <> 'no_data'", level='warning_level', period_end=none,
+    period_label="year || '年1-' || period_month || '月'", target_value='null', deviation_pp='null',
     gap_to_time_progress='null', gap_to_target='null', pace_needed_per_month='null',
     growth_needed_rest_of_year_pct='null', source_file='source_file', target_source='null'
 ) -%}
@@ -15,7 +18,7 @@
         ({{ entity_name }})::text as entity_name,
         ({{ domain }})::text as domain,
         year::integer as year,
-        ({{ period_end }})::date as period_end,
+        ({{ period_end or month_end('year', 'period_month') }})::date as period_end,
         ({{ period_label }})::text as period_label,
         ({{ level }})::text as level,
         ({{ leader_code }})::text as leader_code,

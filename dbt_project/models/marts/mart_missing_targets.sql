@@ -1,54 +1,28 @@
 -- The target sheets missing for a year that has data: each gives no_target for that year's measures and one
 -- mail to the data team (年度目标未报送) until the target file arrives. Years before the first year with
 -- any target (a December report loaded only as last year's base) are not monitored and not listed.
+-- Which data needs which sheet: 指标目标 the indicators (新签约/新开工项目数 among them, from the project
+-- ledger), 产业链目标 the chain report, 招商目标 the project counts per 产业类别.
 with
-first_target_year as (
-    select min(year) as year from (
-        select year from {{ ref('int_targets__indicators') }}
-        union all
-        select year from {{ ref('int_targets__chains') }}
-        union all
-        select year from {{ ref('int_targets__project_counts') }}
-    ) as years
-),
-
 data_years as (
-    select distinct
-        year,
-        '指标目标'::text as sheet
-    from {{ ref('int_indicator_reported_values') }}
-    union
-    select distinct
-        year,
-        '指标目标'
-    from {{ ref('int_project_counts') }}
-    union
-    select distinct
-        year,
-        '产业链目标'
-    from {{ ref('stg_gxj__chain_report') }}
-    union
-    select distinct
-        year,
-        '招商目标'
-    from {{ ref('int_project_counts') }}
+    {{ years_by_sheet([
+        ('指标目标', 'int_indicator_reported_values'),
+        ('指标目标', 'int_project_counts'),
+        ('产业链目标', 'stg_gxj__chain_report'),
+        ('招商目标', 'int_project_counts'),
+    ]) }}
 ),
 
 present as (
-    select distinct
-        year,
-        '指标目标'::text as sheet
-    from {{ ref('int_targets__indicators') }}
-    union
-    select distinct
-        year,
-        '产业链目标'
-    from {{ ref('int_targets__chains') }}
-    union
-    select distinct
-        year,
-        '招商目标'
-    from {{ ref('int_targets__project_counts') }}
+    {{ years_by_sheet([
+        ('指标目标', 'int_targets__indicators'),
+        ('产业链目标', 'int_targets__chains'),
+        ('招商目标', 'int_targets__project_counts'),
+    ]) }}
+),
+
+first_target_year as (
+    select min(year) as year from present
 )
 
 select
