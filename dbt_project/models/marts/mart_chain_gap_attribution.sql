@@ -6,17 +6,10 @@
 -- An enterprise belongs to the chain it reported that month (it may change chain between months). A chain
 -- name matching no catalogue chain or alias keeps chain_code NULL here and is a quality warning (GX suite
 -- key_enterprises), never silently dropped.
--- Incremental like mart_enterprise_monitoring (about a million rows a month province-wide): a build
+-- Incremental like mart_enterprise_monitoring (dbt_project.yml; about a million rows a month province-wide): a build
 -- recomputes the months with a delivery loaded since the last build, and every month when the chain
 -- catalogue's names or aliases changed (catalogue_fingerprint). A change of leaders or of the model itself
 -- needs `dbt build --full-refresh --select mart_chain_gap_attribution`.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['year', 'period_month'],
-    on_schema_change='fail',
-) }}
-
 with
 chain_names as (select * from {{ ref('int_chain_names') }}),
 

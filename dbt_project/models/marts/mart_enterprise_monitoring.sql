@@ -1,15 +1,8 @@
 -- 重点企业: every key enterprise in every monthly report, warned on a YTD decline.
--- Incremental: a province-wide deployment adds about a million rows a month, so a build recomputes only
--- the months that changed — a month with a delivery loaded since the last build (new or corrected), or
--- a month classified under other thresholds than today's (rule_fingerprint). A change of leaders or of
--- the model itself needs `dbt build --full-refresh --select mart_enterprise_monitoring`.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['year', 'period_month'],
-    on_schema_change='fail',
-) }}
-
+-- Incremental (configured in dbt_project.yml): a province-wide deployment adds about a million rows a month,
+-- so a build recomputes only the months that changed — a month with a delivery loaded since the last build
+-- (new or corrected), or a month classified under other thresholds than today's (rule_fingerprint). A change
+-- of leaders or of the model itself needs `dbt build --full-refresh --select mart_enterprise_monitoring`.
 with
 rules as ({{ warning_rule('enterprise_decline') }}),
 
