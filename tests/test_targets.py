@@ -133,6 +133,10 @@ def test_a_year_without_targets_is_no_target_mails_the_data_team_once_per_sheet_
         "SELECT DISTINCT level FROM marts.mart_current_warnings WHERE rule_code = ANY(%s)",
         (list(target_rules),),
     ) == [("no_target",)]
+    # A missing target file is the data team's mail below, never a failed quality gate that would withhold
+    # the other 2026 warnings (projects, issues, enterprises) from the leaders.
+    gate = pipeline.quality_gate("no-target-run")
+    assert gate["failed_critical"] == 0 and gate["withheld_domains"] == [], gate["failures"]
 
     first = pipeline.raise_alerts()
     pipeline.deliver_mail()
@@ -165,7 +169,7 @@ def test_a_year_without_targets_is_no_target_mails_the_data_team_once_per_sheet_
     )
     assert smart_appliances[0] == Decimal("540")  # the 2026 file's figure, not 2025's 500
     assert smart_appliances[1].startswith(f"fgj/{target_file.name} 第") and smart_appliances[2] != "no_target"
-    assert rows(conn, "SELECT count(*) FROM intermediate.int_missing_targets") == [(0,)]
+    assert rows(conn, "SELECT count(*) FROM marts.mart_missing_targets") == [(0,)]
     after = pipeline.raise_alerts()
     pipeline.deliver_mail()
     assert after["missing_targets_mailed"] == [] and len(mailbox.to(DATA_TEAM)) == 3

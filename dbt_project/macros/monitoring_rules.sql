@@ -70,3 +70,27 @@
     cross join lateral unnest(string_to_array(catalogue.aliases, '|')) as alias(name)
     where trim(alias.name) <> ''
 {%- endmacro %}
+
+{#- The warning_rules seed's row(s) of one rule, for `warning_level(…, <this CTE>)`. rule_fingerprint changes
+    with the thresholds: an incremental mart stores it to notice that its rows were classified under others. -#}
+{% macro warning_rule(rule_code) -%}
+    select
+        rule_code,
+        target_type,
+        comparison,
+        yellow_threshold,
+        red_threshold,
+        md5(row(comparison, yellow_threshold, red_threshold)::text) as rule_fingerprint
+    from {{ ref('warning_rules') }}
+    where rule_code = '{{ rule_code }}'
+{%- endmacro %}
+
+{#- The leaders (role `leader`) by their title as a ledger or report names them (normalized), for a left join on
+    leader_title; a title matching none is routed to the dispatch centre D00 by the caller. -#}
+{% macro leaders_by_title() -%}
+    select
+        leader_code,
+        {{ normalized_name('title') }} as leader_title
+    from {{ ref('leaders') }}
+    where role = 'leader'
+{%- endmacro %}

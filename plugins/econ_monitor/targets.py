@@ -1,7 +1,7 @@
 """A year without targets is not green: its measures are `no_target` (the marts), no leader hears of them,
 and the data team is told once per year and missing sheet of the 年度目标任务表 until the file arrives.
 
-Which sheets are missing is decided in SQL (`intermediate.int_missing_targets`); this module only words
+Which sheets are missing is decided in SQL (the mart `marts.mart_missing_targets`); this module only words
 and queues the data team's mail, through the outbox like every mail (recorded before it is sent).
 """
 
@@ -22,7 +22,7 @@ def queue_missing_target_mails(conn: psycopg.Connection) -> list[str]:
     """Queue one mail to DT0 per year and missing target sheet (dedupe key `no_target:<year>:<sheet>`, so
     later runs queue nothing again); the subjects of the mails queued now."""
     missing = conn.execute(
-        "SELECT year, sheet, target_file FROM intermediate.int_missing_targets ORDER BY year, sheet"
+        "SELECT year, sheet, target_file FROM marts.mart_missing_targets ORDER BY year, sheet"
     ).fetchall()
     queued = []
     with conn.transaction(), conn.cursor() as cur:

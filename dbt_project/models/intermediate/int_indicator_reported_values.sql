@@ -4,37 +4,26 @@
 -- catalogue's leaves the absolute values empty (never guessed); growth rates are unit-free.
 with
 reported as (
-    select
-        load_id,
-        source_file,
-        source_row,
-        department_code,
-        year,
-        period_month,
-        indicator_name,
-        unit,
-        month_value,
-        month_growth_pct,
-        ytd_value,
-        ytd_growth_pct
-    from {{ ref('stg_tjj__indicator_report') }}
-    where not is_sub_item
-    union all
-    select
-        load_id,
-        source_file,
-        source_row,
-        department_code,
-        year,
-        period_month,
-        indicator_name,
-        unit,
-        month_value,
-        month_growth_pct,
-        ytd_value,
-        ytd_growth_pct
-    from {{ ref('stg_departments__indicator_report') }}
-    where not is_sub_item
+    {%- for report in ['stg_tjj__indicator_report', 'stg_departments__indicator_report'] %}
+        select
+            load_id,
+            source_file,
+            source_row,
+            department_code,
+            year,
+            period_month,
+            indicator_name,
+            unit,
+            month_value,
+            month_growth_pct,
+            ytd_value,
+            ytd_growth_pct
+        from {{ ref(report) }}
+        where not is_sub_item
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 ),
 
 mapped as (

@@ -1,6 +1,8 @@
 -- Every weekly ledger row with the date since which the project has not moved: a project moves when
 -- its 本年累计完成投资, 建设阶段 or 形象进度 changes between consecutive ledgers.
 with
+leaders as ({{ leaders_by_title() }}),
+
 ledger as (
     select
         *,
@@ -35,5 +37,4 @@ select
     coalesce(leaders.leader_code, 'D00') as leader_code,
     leaders.leader_code is null as leader_unknown
 from runs
-left join {{ ref('leaders') }} as leaders
-    on {{ normalized_name('leaders.title') }} = runs.leader_title and leaders.role = 'leader'
+left join leaders on runs.leader_title = leaders.leader_title

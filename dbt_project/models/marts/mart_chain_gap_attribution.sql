@@ -6,17 +6,10 @@
 -- An enterprise belongs to the chain it reported that month (it may change chain between months). A chain
 -- name matching no catalogue chain or alias keeps chain_code NULL here and is a quality warning (GX suite
 -- key_enterprises), never silently dropped.
--- Incremental like mart_enterprise_monitoring (about a million rows a month province-wide): a build
+-- Incremental like mart_enterprise_monitoring (dbt_project.yml; about a million rows a month province-wide): a build
 -- recomputes the months with a delivery loaded since the last build, and every month when the chain
 -- catalogue's names or aliases changed (catalogue_fingerprint). A change of leaders or of the model itself
 -- needs `dbt build --full-refresh --select mart_chain_gap_attribution`.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['year', 'period_month'],
-    on_schema_change='fail',
-) }}
-
 with
 chain_names as (select * from {{ ref('int_chain_names') }}),
 
@@ -39,10 +32,7 @@ chains as (
     from {{ ref('industry_chains') }}
 ),
 
-leaders as (
-    select * from {{ ref('leaders') }}
-    where role = 'leader'
-),
+leaders as ({{ leaders_by_title() }}),
 
 based as (
     select
@@ -132,4 +122,4 @@ select
 from totals
 cross join catalogue
 left join chains on totals.chain_code = chains.chain_code
-left join leaders on {{ normalized_name('leaders.title') }} = totals.leader_title
+left join leaders on totals.leader_title = leaders.leader_title

@@ -12,109 +12,58 @@
 -- later year's row is here). Project, issue and enterprise warnings follow an entity across New Year:
 -- their key has no year and only the entity's newest row is kept.
 with
+catalogue as (select * from {{ ref('indicators') }}),
+
+-- Each branch names its columns (macros/current_warning.sql). A growth indicator's measure is its growth
+-- rate, whatever the unit of its absolute value.
 indicators as (
-    select
-        'indicator_off_target'::text as rule_code,
-        'indicator'::text as entity_type,
-        indicator_code as entity_code,
-        indicator_name as entity_name,
-        case
-            when indicator_code in ('signed_projects', 'started_projects') then 'projects' else
-                'indicators/' || source_department
-        end as domain,
-        year,
-        make_date(year, period_month, 1) + interval '1 month' - interval '1 day' as period_end,
-        case when as_of_date is not null then as_of_date::text
-            else year || '年' || case when period_month = 1 then '1' else '1-' || period_month end || '月'
-        end as period_label,
-        warning_level as level,
-        responsible_leader as leader_code,
-        actual_value as measure_value,
-        target_value,
-        deviation_pp,
-        -- a growth indicator's measure is its growth rate, whatever the unit of its absolute value
-        case when target_type = 'growth' then '%' else unit end as measure_unit,
-        gap_to_time_progress,
-        gap_to_target,
-        pace_needed_per_month,
-        growth_needed_rest_of_year_pct,
-        source_file
-    from {{ ref('mart_indicator_monitoring') }}
-    where warning_level <> 'no_data'
+    {{ current_warning(
+        rule_code='indicator_off_target',
+        entity_type='indicator',
+        relation=ref('mart_indicator_monitoring'),
+        entity_code='indicator_code',
+        entity_name='indicator_name',
+        domain="case when indicator_code in ('signed_projects', 'started_projects') then 'projects'
+            else 'indicators/' || source_department end",
+        period_label="case when as_of_date is not null then as_of_date::text
+            else year || '年' || case when period_month = 1 then '1' else '1-' || period_month end || '月' end",
+        leader_code='responsible_leader',
+        measure_value='actual_value',
+        measure_unit="case when target_type = 'growth' then '%' else unit end",
+        target_value='target_value',
+        deviation_pp='deviation_pp',
+        gap_to_time_progress='gap_to_time_progress',
+        gap_to_target='gap_to_target',
+        pace_needed_per_month='pace_needed_per_month',
+        growth_needed_rest_of_year_pct='growth_needed_rest_of_year_pct',
+        target_source='target_source',
+    ) }}
 ),
 
 chains as (
-    select
-        'chain_output_behind',
-        'industry_chain',
-        chain_code,
-        chain_name,
-        'chains',
-        year,
-        make_date(year, period_month, 1) + interval '1 month' - interval '1 day',
-        year || '年1-' || period_month || '月',
-        warning_level,
-        responsible_leader,
-        ytd_output,
-        output_target,
-        deviation_pp,
-        '亿元',
-        gap_to_time_progress,
-        gap_to_target,
-        pace_needed_per_month,
-        null::numeric,
-        source_file
-    from {{ ref('mart_industry_chain_monitoring') }}
-    where warning_level <> 'no_data'
+    {{ current_warning(
+        rule_code='chain_output_behind',
+        entity_type='industry_chain',
+        relation=ref('mart_industry_chain_monitoring'),
+        entity_code='chain_code',
+        entity_name='chain_name',
+        domain="'chains'",
+        leader_code='responsible_leader',
+        measure_value='ytd_output',
+        measure_unit="'亿元'",
+        target_value='output_target',
+        deviation_pp='deviation_pp',
+        gap_to_time_progress='gap_to_time_progress',
+        gap_to_target='gap_to_target',
+        pace_needed_per_month='pace_needed_per_month',
+        target_source='target_source',
+    ) }}
 ),
 
 project_counts as (
-    select
-        'project_count_behind',
-        'project_category',
-        industry_category || '/新签约',
-        industry_category || ' 新签约项目',
-        'projects',
-        year,
-        as_of_date,
-        as_of_date::text,
-        signed_warning_level,
-        'L02',
-        signed_count::numeric,
-        signed_target::numeric,
-        signed_deviation_pp,
-        '个',
-        signed_gap_to_time_progress,
-        signed_gap_to_target::numeric,
-        null::numeric,
-        null::numeric,
-        null::text
-    from {{ ref('mart_project_targets') }}
-    -- The total (合计) is the 新签约项目数 indicator already; warning on it twice would double the mail.
-    where industry_category <> '合计' and signed_warning_level <> 'no_data'
+    {{ project_count_warning('signed', '新签约', 'signed_projects', 'catalogue') }}
     union all
-    select
-        'project_count_behind',
-        'project_category',
-        industry_category || '/新开工',
-        industry_category || ' 新开工项目',
-        'projects',
-        year,
-        as_of_date,
-        as_of_date::text,
-        started_warning_level,
-        'L02',
-        started_count::numeric,
-        started_target::numeric,
-        started_deviation_pp,
-        '个',
-        started_gap_to_time_progress,
-        started_gap_to_target::numeric,
-        null::numeric,
-        null::numeric,
-        null::text
-    from {{ ref('mart_project_targets') }}
-    where industry_category <> '合计' and started_warning_level <> 'no_data'
+    {{ project_count_warning('started', '新开工', 'started_projects', 'catalogue') }}
 ),
 
 -- Ledgers are full snapshots: a project or issue no longer in the newest one is no longer followed, and
@@ -130,125 +79,63 @@ in_newest_issue_ledger as (
 ),
 
 projects as (
-    select
-        'project_overdue_start',
-        'project',
-        project_code,
-        project_name,
-        'projects',
-        year,
-        as_of_date,
-        as_of_date::text,
-        {{ applicable_or_green('overdue_start_level') }},
-        leader_code,
-        overdue_start_days::numeric,
-        null::numeric,
-        null::numeric,
-        '天',
-        null::numeric,
-        null::numeric,
-        null::numeric,
-        null::numeric,
-        source_file
-    from {{ ref('mart_project_progress') }}
-    where overdue_start_level is distinct from 'no_data' and project_code in (select project_code from in_newest_ledger)
+    {{ project_warning(
+        rule_code='project_overdue_start',
+        level='overdue_start_level',
+        measure_value='overdue_start_days',
+        measure_unit="'天'",
+        newest_ledger='in_newest_ledger',
+    ) }}
     union all
-    select
-        'project_investment_behind',
-        'project',
-        project_code,
-        project_name,
-        'projects',
-        year,
-        as_of_date,
-        as_of_date::text,
-        {{ applicable_or_green('investment_pace_level') }},
-        leader_code,
-        investment_pace_ratio,
-        annual_plan_investment_wan,
-        null::numeric,
-        '比率',
-        investment_gap_to_time_progress_wan,
-        investment_gap_to_plan_wan,
-        null::numeric,
-        null::numeric,
-        source_file
-    from {{ ref('mart_project_progress') }}
-    where investment_pace_level is distinct from 'no_data'
-        and project_code in (select project_code from in_newest_ledger)
+    {{ project_warning(
+        rule_code='project_investment_behind',
+        level='investment_pace_level',
+        measure_value='investment_pace_ratio',
+        measure_unit="'比率'",
+        newest_ledger='in_newest_ledger',
+        target_value='annual_plan_investment_wan',
+        gap_to_time_progress='investment_gap_to_time_progress_wan',
+        gap_to_target='investment_gap_to_plan_wan',
+    ) }}
     union all
-    select
-        'project_stale',
-        'project',
-        project_code,
-        project_name,
-        'projects',
-        year,
-        as_of_date,
-        as_of_date::text,
-        {{ applicable_or_green('stale_level') }},
-        leader_code,
-        stale_days::numeric,
-        null::numeric,
-        null::numeric,
-        '天',
-        null::numeric,
-        null::numeric,
-        null::numeric,
-        null::numeric,
-        source_file
-    from {{ ref('mart_project_progress') }}
-    where stale_level is distinct from 'no_data' and project_code in (select project_code from in_newest_ledger)
+    {{ project_warning(
+        rule_code='project_stale',
+        level='stale_level',
+        measure_value='stale_days',
+        measure_unit="'天'",
+        newest_ledger='in_newest_ledger',
+    ) }}
 ),
 
 issues as (
-    select
-        'issue_overdue',
-        'issue',
-        issue_code,
-        issue_code || ' ' || coalesce(project_name, '') || '：' || coalesce(description, ''),
-        'issues',
-        year,
-        as_of_date,
-        as_of_date::text,
-        warning_level,
-        leader_code,
-        overdue_days::numeric,
-        null::numeric,
-        null::numeric,
-        '天',
-        null::numeric,
-        null::numeric,
-        null::numeric,
-        null::numeric,
-        source_file
-    from {{ ref('mart_issue_monitoring') }}
-    where warning_level <> 'no_data' and issue_code in (select issue_code from in_newest_issue_ledger)
+    {{ current_warning(
+        rule_code='issue_overdue',
+        entity_type='issue',
+        relation=ref('mart_issue_monitoring'),
+        where="warning_level <> 'no_data' and issue_code in (select issue_code from in_newest_issue_ledger)",
+        entity_code='issue_code',
+        entity_name="issue_code || ' ' || coalesce(project_name, '') || '：' || coalesce(description, '')",
+        domain="'issues'",
+        period_end='as_of_date',
+        period_label='as_of_date::text',
+        leader_code='leader_code',
+        measure_value='overdue_days',
+        measure_unit="'天'",
+    ) }}
 ),
 
 enterprises as (
-    select
-        'enterprise_decline',
-        'enterprise',
-        credit_code,
-        enterprise_name,
-        'enterprises',
-        year,
-        make_date(year, period_month, 1) + interval '1 month' - interval '1 day',
-        year || '年1-' || period_month || '月',
-        warning_level,
-        leader_code,
-        ytd_growth_pct,
-        null::numeric,
-        null::numeric,
-        '%',
-        null::numeric,
-        null::numeric,
-        null::numeric,
-        null::numeric,
-        source_file
-    from {{ ref('mart_enterprise_monitoring') }}
-    where warning_level <> 'no_data'
+    {{ current_warning(
+        rule_code='enterprise_decline',
+        entity_type='enterprise',
+        relation=ref('mart_enterprise_monitoring'),
+        entity_code='credit_code',
+        entity_name='enterprise_name',
+        domain="'enterprises'",
+        leader_code='leader_code',
+        measure_value='ytd_growth_pct',
+        measure_unit="'%'",
+    ) }}
 ),
 
 unioned as (
@@ -263,42 +150,6 @@ unioned as (
     select * from issues
     union all
     select * from enterprises
-),
-
--- What a measure is judged against (target file and row, or the bootstrap seed): per entity and year.
--- (One target file or seed is in force for a year, so there is one source per entity and year.)
-target_sources as (
-    select
-        'indicator_off_target'::text as rule_code,
-        indicator_code as entity_code,
-        year,
-        target_source
-    from {{ ref('mart_indicator_monitoring') }}
-    where target_source is not null
-    union
-    select
-        'chain_output_behind',
-        chain_code,
-        year,
-        target_source
-    from {{ ref('mart_industry_chain_monitoring') }}
-    where target_source is not null
-    union
-    select
-        'project_count_behind',
-        industry_category || '/新签约',
-        year,
-        target_source
-    from {{ ref('mart_project_targets') }}
-    where target_source is not null
-    union
-    select
-        'project_count_behind',
-        industry_category || '/新开工',
-        year,
-        target_source
-    from {{ ref('mart_project_targets') }}
-    where target_source is not null
 ),
 
 scoped as (
@@ -326,7 +177,7 @@ select
     entity_name,
     domain,
     year,
-    period_end::date as period_end,
+    period_end,
     period_label,
     level,
     leader_code,
@@ -339,7 +190,6 @@ select
     pace_needed_per_month,
     growth_needed_rest_of_year_pct,
     source_file,
-    target_sources.target_source
+    target_source
 from ranked
-left join target_sources using (rule_code, entity_code, year)
 where recency = 1

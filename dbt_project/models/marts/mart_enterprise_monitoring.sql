@@ -1,36 +1,16 @@
 -- 重点企业: every key enterprise in every monthly report, warned on a YTD decline.
--- Incremental: a province-wide deployment adds about a million rows a month, so a build recomputes only
--- the months that changed — a month with a delivery loaded since the last build (new or corrected), or
--- a month classified under other thresholds than today's (rule_fingerprint). A change of leaders or of
--- the model itself needs `dbt build --full-refresh --select mart_enterprise_monitoring`.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['year', 'period_month'],
-    on_schema_change='fail',
-) }}
-
+-- Incremental (configured in dbt_project.yml): a province-wide deployment adds about a million rows a month,
+-- so a build recomputes only the months that changed — a month with a delivery loaded since the last build
+-- (new or corrected), or a month classified under other thresholds than today's (rule_fingerprint). A change
+-- of leaders or of the model itself needs `dbt build --full-refresh --select mart_enterprise_monitoring`.
 with
-rules as (
-    select
-        rule_code,
-        target_type,
-        comparison,
-        yellow_threshold,
-        red_threshold,
-        md5(row(comparison, yellow_threshold, red_threshold)::text) as rule_fingerprint
-    from {{ ref('warning_rules') }}
-    where rule_code = 'enterprise_decline'
-),
+rules as ({{ warning_rule('enterprise_decline') }}),
 
 reports as (
     {{ enterprise_months_to_build('rule_fingerprint', 'rules') }}
 ),
 
-leaders as (
-    select * from {{ ref('leaders') }}
-    where role = 'leader'
-)
+leaders as ({{ leaders_by_title() }})
 
 select
     reports.credit_code,
@@ -52,4 +32,4 @@ select
     rules.rule_fingerprint
 from reports
 cross join rules
-left join leaders on {{ normalized_name('leaders.title') }} = reports.leader_title
+left join leaders on reports.leader_title = leaders.leader_title

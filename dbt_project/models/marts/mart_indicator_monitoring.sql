@@ -6,16 +6,7 @@ catalogue as (select * from {{ ref('indicators') }}),
 
 targets as (select * from {{ ref('int_targets__indicators') }}),
 
-rules as (
-    select
-        rule_code,
-        target_type,
-        comparison,
-        yellow_threshold,
-        red_threshold
-    from {{ ref('warning_rules') }}
-    where rule_code = 'indicator_off_target'
-),
+rules as ({{ warning_rule('indicator_off_target') }}),
 
 reported as (select * from {{ ref('int_indicator_reported_values') }}),
 

@@ -14,16 +14,7 @@ monitored as (
     where chain_code in (select chain_code from targets)
 ),
 
-rules as (
-    select
-        rule_code,
-        target_type,
-        comparison,
-        yellow_threshold,
-        red_threshold
-    from {{ ref('warning_rules') }}
-    where rule_code = 'chain_output_behind'
-),
+rules as ({{ warning_rule('chain_output_behind') }}),
 
 reported as (
     select

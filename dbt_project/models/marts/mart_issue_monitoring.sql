@@ -5,16 +5,7 @@ issues as (select * from {{ ref('stg_fgj__issue_ledger') }}),
 
 projects as (select * from {{ ref('int_project_ledger_history') }}),
 
-rules as (
-    select
-        rule_code,
-        target_type,
-        comparison,
-        yellow_threshold,
-        red_threshold
-    from {{ ref('warning_rules') }}
-    where rule_code = 'issue_overdue'
-),
+rules as ({{ warning_rule('issue_overdue') }}),
 
 latest_project as (
     select distinct on (issues.issue_code, issues.as_of_date)

@@ -4,38 +4,11 @@
 with
 history as (select * from {{ ref('int_project_ledger_history') }}),
 
-overdue_rule as (
-    select
-        rule_code,
-        target_type,
-        comparison,
-        yellow_threshold,
-        red_threshold
-    from {{ ref('warning_rules') }}
-    where rule_code = 'project_overdue_start'
-),
+overdue_rule as ({{ warning_rule('project_overdue_start') }}),
 
-pace_rule as (
-    select
-        rule_code,
-        target_type,
-        comparison,
-        yellow_threshold,
-        red_threshold
-    from {{ ref('warning_rules') }}
-    where rule_code = 'project_investment_behind'
-),
+pace_rule as ({{ warning_rule('project_investment_behind') }}),
 
-stale_rule as (
-    select
-        rule_code,
-        target_type,
-        comparison,
-        yellow_threshold,
-        red_threshold
-    from {{ ref('warning_rules') }}
-    where rule_code = 'project_stale'
-),
+stale_rule as ({{ warning_rule('project_stale') }}),
 
 measured as (
     -- Each rule applies to some projects only. Where it applies, a missing figure gives no measure

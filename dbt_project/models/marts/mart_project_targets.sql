@@ -6,16 +6,7 @@ counts as (select * from {{ ref('int_project_counts') }}),
 
 category_targets as (select * from {{ ref('int_targets__project_counts') }}),
 
-rules as (
-    select
-        rule_code,
-        target_type,
-        comparison,
-        yellow_threshold,
-        red_threshold
-    from {{ ref('warning_rules') }}
-    where rule_code = 'project_count_behind'
-),
+rules as ({{ warning_rule('project_count_behind') }}),
 
 measured as (
     select

@@ -8,17 +8,18 @@
 --                                      added last year)
 -- projected_year_end prefers the seasonal profile and says which basis it used. Figures and targets are
 -- the monitoring marts' own, so the projection always sits beside the gap it explains.
+-- The current rows of both kinds in one shape (the final select puts the columns in the mart's order).
 with
 indicators as (
     select
         'indicator'::text as entity_type,
         indicator_code as entity_code,
         indicator_name as entity_name,
-        unit,
-        target_type,
         year,
         period_month,
         as_of_date,
+        unit,
+        target_type,
         actual_value,
         target_value,
         baseline_value,
@@ -42,11 +43,11 @@ chains as (
         'industry_chain'::text as entity_type,
         chain_code as entity_code,
         chain_name as entity_name,
-        '亿元'::text as unit,
-        'cumulative'::text as target_type,
         year,
         period_month,
         null::date as as_of_date,
+        '亿元'::text as unit,
+        'cumulative'::text as target_type,
         ytd_output as actual_value,
         output_target as target_value,
         null::numeric as baseline_value,
