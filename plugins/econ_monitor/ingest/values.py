@@ -13,14 +13,9 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
-MISSING_MARKERS = frozenset({"", "—", "——", "-", "--", "/", "…", "……", "...", "－", "－－", "―", "――"})
+from econ_monitor.reference import unit_factors
 
-# Units a header or a unit column may carry, with their factor to the canonical unit of their family.
-UNIT_FACTORS: dict[str, tuple[str, Decimal]] = {
-    "元": ("万元", Decimal("0.0001")),
-    "万元": ("万元", Decimal(1)),
-    "亿元": ("万元", Decimal(10000)),
-}
+MISSING_MARKERS = frozenset({"", "—", "——", "-", "--", "/", "…", "……", "...", "－", "－－", "―", "――"})
 
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
 _GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
@@ -225,12 +220,11 @@ def split_header(cell: object) -> tuple[str, str | None]:
 
 
 def unit_factor(unit: str | None, canonical: str) -> Decimal:
-    """The factor that turns a value in `unit` into `canonical`; unknown pairs are an error."""
+    """The factor that turns a value in `unit` into `canonical`, from the seed `unit_conversions` (the one
+    dbt converts targets with); a pair the seed does not list is an error, never a guess."""
     if unit == canonical:
         return Decimal(1)
-    if unit in UNIT_FACTORS and canonical in UNIT_FACTORS:
-        family, factor = UNIT_FACTORS[unit]
-        canonical_family, canonical_factor = UNIT_FACTORS[canonical]
-        if family == canonical_family:
-            return factor / canonical_factor
-    raise CellError(f"unit {unit!r} cannot be converted to {canonical!r}")
+    factor = unit_factors().get((unit, canonical))
+    if factor is None:
+        raise CellError(f"unit {unit!r} cannot be converted to {canonical!r}")
+    return factor
