@@ -357,8 +357,7 @@ def ingest_entry(
             )
         elif department == "?":
             rejection = FileRejected(
-                "not in a department folder (<landing>/<department>/<file>, departments: "
-                f"{', '.join(departments())})"
+                f"not in a department folder (<landing>/<department>/<file>, departments: {', '.join(departments())})"
             )
         else:
             try:
