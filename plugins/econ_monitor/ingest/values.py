@@ -15,7 +15,8 @@ from decimal import Decimal, InvalidOperation
 
 from econ_monitor.reference import unit_factors
 
-MISSING_MARKERS = frozenset({"", "—", "——", "-", "--", "/", "…", "……", "...", "－", "－－", "―", "――"})
+# "......" is what NFKC makes of "……": the folded text of a cell is checked too, and must not keep it as text.
+MISSING_MARKERS = frozenset({"", "—", "——", "-", "--", "/", "…", "……", "...", "......", "－", "－－", "―", "――"})
 
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
 _GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
@@ -154,8 +155,8 @@ def parse_date(value: object) -> dt.date | None:
 _PERIOD_PATTERNS = (
     # 2025年1-9月, 2025年9月, 2025年09月, 2025年1—2月
     re.compile(r"(\d{4})年(?:\d{1,2}-)?(\d{1,2})月"),
-    # 2025-09, 2025.09, 2025/09 (not followed by a day)
-    re.compile(r"(?<!\d)(\d{4})[-./](\d{1,2})(?![\d./-])"),
+    # 2025-09, 2025.09, 2025/09 (not followed by a day; a file name's extension may follow)
+    re.compile(r"(?<!\d)(\d{4})[-./](\d{1,2})(?![\d/-]|\.\d)"),
     # 202509
     re.compile(r"(?<!\d)(\d{4})(\d{2})(?!\d)"),
 )
