@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from econ_monitor.reference import seed
 from econ_monitor.settings import PROJECT_DIR, load_ingest_limits
@@ -23,30 +22,39 @@ def delivery_domains(report_type: str, departments: list[str] | None = None) -> 
     return tuple(dict.fromkeys(domain for row in rows for domain in row["alert_domains"].split("|")))
 
 
-def _names_and_aliases(rows: tuple[dict, ...], name_column: str) -> list[str]:
-    names = set()
-    for row in rows:
-        names.add(row[name_column].strip())
-        names.update(alias.strip() for alias in (row.get("aliases") or "").split("|") if alias.strip())
-    return sorted(names)
+def _names(table: str, name_column: str) -> str:
+    return (
+        f"select {name_column} from reference.{table} "  # noqa: S608 - constant table and column names
+        f"union select trim(alias) from reference.{table} cross join unnest(string_to_array(aliases, '|')) as alias"
+    )
 
 
-@lru_cache(maxsize=1)
-def reference_sets() -> dict[str, list[str]]:
-    """Value sets a suite may name as {"$reference": name}: always the reference data's current content."""
-    chains = seed("industry_chains")
-    return {
-        "chain_names": _names_and_aliases(chains, "chain_name"),
-        "industry_categories": sorted({row["industry_category"] for row in chains}),
-        "indicator_names": _names_and_aliases(seed("indicators"), "indicator_name"),
-        "leader_titles": sorted(row["title"] for row in seed("leaders") if row["role"] == "leader"),
-    }
+# The names a suite may check a column against (`expect_column_values_to_be_in_reference`, kwargs `column`
+# and `names`): SQL over the reference.* tables dbt seeded, so that the gate judges names by the very
+# reference data the marts were built with.
+REFERENCE_NAMES = {
+    "chain_names": _names("industry_chains", "chain_name"),
+    "industry_categories": "select industry_category from reference.industry_chains",
+    "indicator_names": _names("indicators", "indicator_name"),
+    "leader_titles": "select title from reference.leaders where role = 'leader'",
+}
 
 
-def _resolve(value: object) -> object:
-    if isinstance(value, dict) and set(value) == {"$reference"}:
-        return reference_sets()[value["$reference"]]
-    return value
+def _expectation(entry: dict) -> tuple[str, dict]:
+    """The GX expectation type and arguments of a suite's entry. `expect_column_values_to_be_in_reference`
+    is ours: GX's query for the rows whose value is none of the reference names (a missing value is no
+    unknown name)."""
+    kwargs = dict(entry["kwargs"])
+    if entry["type"] != "expect_column_values_to_be_in_reference":
+        return entry["type"], kwargs
+    column, names = kwargs.pop("column"), kwargs.pop("names")
+    if not re.fullmatch(r"[a-z_]+", column):  # it is written into the query below
+        raise ValueError(f"{entry}: column {column!r} is not [a-z_]+")
+    kwargs.setdefault("description", f"{column} is one of the {names} of the reference data")
+    kwargs["unexpected_rows_query"] = (
+        f"select {column}, source_file from {{batch}} where {column} not in ({REFERENCE_NAMES[names]})"  # noqa: S608 - a column name checked above and constant SQL
+    )
+    return "unexpected_rows_expectation", kwargs
 
 
 @dataclass(frozen=True)
@@ -65,8 +73,8 @@ class SuiteSpec:
 
         built = []
         for entry in self.expectations:
-            kwargs = {key: _resolve(value) for key, value in entry["kwargs"].items()}
-            built.append(get_expectation_impl(entry["type"])(**kwargs, severity=entry.get("severity", "critical")))
+            kind, kwargs = _expectation(entry)
+            built.append(get_expectation_impl(kind)(**kwargs, severity=entry.get("severity", "critical")))
         return gx.ExpectationSuite(name=self.name, expectations=built)
 
     def withheld_domains(self, description: str | None, source_files: list[str]) -> tuple[str, ...]:
