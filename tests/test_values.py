@@ -10,21 +10,9 @@ from decimal import Decimal
 
 import pytest
 
+from econ_monitor.ingest import values
 from econ_monitor.ingest.contracts import CONTRACTS
 from econ_monitor.ingest.parse import FileRejected, number_factor, parse_file
-from econ_monitor.ingest.values import (
-    CellError,
-    clean_text,
-    find_date,
-    find_period,
-    parse_date,
-    parse_integer,
-    parse_number,
-    parse_period,
-    parse_year,
-    split_header,
-    unit_factor,
-)
 from econ_monitor.reference import departments, seed
 
 
@@ -42,26 +30,26 @@ from econ_monitor.reference import departments, seed
     ],
 )
 def test_numbers_as_typed(cell, number):
-    assert parse_number(cell) == number
+    assert values.parse_number(cell) == number
 
 
 @pytest.mark.parametrize("cell", [None, "", " ", "—", "——", "-", "--", "/", "…", "……", "...", "－", "―"])
 def test_every_missing_marker_is_none_never_zero(cell):
-    assert parse_number(cell) is None
-    assert parse_integer(cell) is None
-    assert clean_text(cell) is None
+    assert values.parse_number(cell) is None
+    assert values.parse_integer(cell) is None
+    assert values.clean_text(cell) is None
 
 
 @pytest.mark.parametrize("cell", ["12a", "1,23", "1.2.3", "约100", True])
 def test_anything_else_is_an_error(cell):
-    with pytest.raises(CellError):
-        parse_number(cell)
+    with pytest.raises(values.CellError):
+        values.parse_number(cell)
 
 
 def test_a_fraction_is_no_whole_number():
-    assert parse_integer("1,000") == 1000
-    with pytest.raises(CellError, match="not a whole number"):
-        parse_integer("10.5")
+    assert values.parse_integer("1,000") == 1000
+    with pytest.raises(values.CellError, match="not a whole number"):
+        values.parse_integer("10.5")
 
 
 @pytest.mark.parametrize(
@@ -69,12 +57,12 @@ def test_a_fraction_is_no_whole_number():
     ["2025-09-05", "2025/9/5", "2025.09.05", "2025年9月5日", "20250905", "2025-09-05 00:00:00", 45905],
 )
 def test_every_date_spelling(cell):
-    assert parse_date(cell) == dt.date(2025, 9, 5)
+    assert values.parse_date(cell) == dt.date(2025, 9, 5)
 
 
 def test_an_impossible_date_is_an_error():
-    with pytest.raises(CellError, match="not a real date"):
-        parse_date("2025-02-30")
+    with pytest.raises(values.CellError, match="not a real date"):
+        values.parse_date("2025-02-30")
 
 
 @pytest.mark.parametrize(
@@ -90,20 +78,20 @@ def test_an_impossible_date_is_an_error():
     ],
 )
 def test_periods_in_titles_and_file_names(text, period):
-    assert find_period(text) == period
+    assert values.find_period(text) == period
 
 
 def test_a_period_cell_and_a_year_cell():
-    assert parse_period("2025年9月") == (2025, 9)
-    assert parse_year("2025年") == (2025, None)
-    with pytest.raises(CellError, match="not a year"):
-        parse_year("25")
+    assert values.parse_period("2025年9月") == (2025, 9)
+    assert values.parse_year("2025年") == (2025, None)
+    with pytest.raises(values.CellError, match="not a year"):
+        values.parse_year("25")
 
 
 def test_an_as_of_date_in_a_title_or_file_name():
-    assert find_date("重点项目调度台账（截至2025年9月5日）") == dt.date(2025, 9, 5)
-    assert find_date("台账_2025-09-05.xlsx") == dt.date(2025, 9, 5)
-    assert find_date("台账_2025-02-30.xlsx") is None
+    assert values.find_date("重点项目调度台账（截至2025年9月5日）") == dt.date(2025, 9, 5)
+    assert values.find_date("台账_2025-09-05.xlsx") == dt.date(2025, 9, 5)
+    assert values.find_date("台账_2025-02-30.xlsx") is None
 
 
 @pytest.mark.parametrize(
@@ -115,15 +103,15 @@ def test_an_as_of_date_in_a_title_or_file_name():
     ],
 )
 def test_headers_split_off_their_unit(cell, split):
-    assert split_header(cell) == split
+    assert values.split_header(cell) == split
 
 
 def test_unit_factors_are_the_seed_dbt_converts_with():
     for row in seed("unit_conversions"):
-        assert unit_factor(row["from_unit"], row["to_unit"]) == Decimal(row["factor"])
-    assert unit_factor("万元", "万元") == 1
-    with pytest.raises(CellError, match="cannot be converted"):
-        unit_factor("吨", "万元")
+        assert values.unit_factor(row["from_unit"], row["to_unit"]) == Decimal(row["factor"])
+    assert values.unit_factor("万元", "万元") == 1
+    with pytest.raises(values.CellError, match="cannot be converted"):
+        values.unit_factor("吨", "万元")
 
 
 def test_a_money_column_takes_its_header_unit_and_needs_one():
