@@ -45,7 +45,8 @@ def project(server_url: str, tmp_path_factory) -> Iterator[tuple[Path, object]]:
 @contextmanager
 def edited_seed(project: Path, name: str, edit) -> Iterator[None]:
     """Edit seeds/<name>.csv row by row (`edit(row)` changes a row in place, or returns extra rows to add)
-    and load it with `dbt seed`, as an operator would; the original file is put back afterwards."""
+    and load it with `dbt seed`, as the next run does; the original file is put back afterwards. (Without
+    --full-refresh: dbt replaces the rows, where a full refresh would drop the views built on the table.)"""
     path = project / "seeds" / f"{name}.csv"
     original = path.read_bytes()
     with path.open(encoding="utf-8", newline="") as handle:
@@ -57,12 +58,12 @@ def edited_seed(project: Path, name: str, edit) -> Iterator[None]:
         writer = csv.DictWriter(handle, fields, lineterminator="\n")
         writer.writeheader()
         writer.writerows(table)
-    transform.run_dbt(["seed", "--select", name, "--full-refresh"])
+    transform.run_dbt(["seed", "--select", name])
     try:
         yield
     finally:
         path.write_bytes(original)
-        transform.run_dbt(["seed", "--select", name, "--full-refresh"])
+        transform.run_dbt(["seed", "--select", name])
 
 
 def test_a_leaders_address_and_a_rules_label_edited_in_their_seeds_change_the_next_mails(project, mailbox):
