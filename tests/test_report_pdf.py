@@ -38,7 +38,7 @@ def _pages(pdf: Path) -> list[str]:
 def printed(sample_warehouse):
     """Both reports built from the sample delivery and published: {kind: (report, pdf path, squeezed pages)}."""
     from econ_monitor import pipeline
-    from econ_monitor.reports import monthly_bulletin, publish, weekly_dispatch
+    from econ_monitor.reports import monthly_bulletin, publish_report, weekly_dispatch
     from econ_monitor.settings import load_settings
 
     url, conn = sample_warehouse
@@ -47,7 +47,7 @@ def printed(sample_warehouse):
     settings = load_settings()
     result = {}
     for report in (monthly_bulletin(conn), weekly_dispatch(conn)):
-        pdf = publish(conn, report, settings).with_suffix(".pdf")
+        pdf = publish_report(conn, report, settings)[0].with_suffix(".pdf")
         result[report.kind] = (report, pdf, _pages(pdf))
     return conn, result
 

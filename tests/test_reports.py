@@ -251,14 +251,15 @@ def test_data_from_the_warehouse_is_escaped(db):
 
 def test_publishing_twice_mails_each_leader_once(db, bulletin):
     from econ_monitor.reference import leaders
-    from econ_monitor.reports import leadership_group, publish
+    from econ_monitor.reports import leadership_group, publish_report
     from econ_monitor.settings import load_settings
 
     group = leadership_group()
     assert set(group) == {code for code, person in leaders().items() if person.role == "leader"} | {"D00"}
     settings = load_settings()
-    first = publish(db, bulletin, settings)
-    second = publish(db, bulletin, settings)
+    first, queued = publish_report(db, bulletin, settings)
+    second, queued_again = publish_report(db, bulletin, settings)
+    assert len(queued) == len(group) and queued_again == []
     assert first == second == settings.local_dir / "reports" / "monthly_bulletin" / "2025-09.html"
     assert first.read_text(encoding="utf-8") == bulletin.html
     assert first.with_suffix(".pdf").read_bytes().startswith(b"%PDF-")

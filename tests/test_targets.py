@@ -5,7 +5,6 @@ earlier file stays in raw."""
 
 from __future__ import annotations
 
-import csv
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import openpyxl
 
 from econ_monitor import pipeline
-from econ_monitor.reference import SEEDS_DIR
+from econ_monitor.reference import seed
 from econ_monitor.settings import PROJECT_DIR
 from econ_monitor_demo import ADJUSTMENT_PP, generate
 from tests.support import load, load_and_build, rows
@@ -21,11 +20,6 @@ from tests.support import load, load_and_build, rows
 SAMPLE_TARGETS = PROJECT_DIR / "demo_data" / "targets"
 DATA_TEAM = "data-team@jiaozhou.example"
 SHEETS = ("指标目标", "产业链目标", "招商目标")
-
-
-def _seed(name: str) -> list[dict[str, str]]:
-    with (SEEDS_DIR / f"{name}.csv").open(encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
 
 
 def _number(text: str) -> Decimal | None:
@@ -56,7 +50,7 @@ def test_the_sample_target_file_loads_and_equals_the_seeds(conn, warehouse):
             _number(row["target_value"]),
             _number(row["baseline_value"]),
         )
-        for row in _seed("targets")
+        for row in seed("targets")
     }
     assert delivered == seeded
 
@@ -67,7 +61,7 @@ def test_the_sample_target_file_loads_and_equals_the_seeds(conn, warehouse):
                                 WHERE year = 2025 AND target_origin = 'delivered'""",
         )
     )
-    assert chains == {row["chain_code"]: Decimal(row["output_target"]) for row in _seed("chain_targets")}
+    assert chains == {row["chain_code"]: Decimal(row["output_target"]) for row in seed("chain_targets")}
 
     counts = {
         category: (signed, started)
@@ -79,7 +73,7 @@ def test_the_sample_target_file_loads_and_equals_the_seeds(conn, warehouse):
     }
     seeded_counts = {
         row["industry_category"]: (int(row["signed_target"]), int(row["started_target"]))
-        for row in _seed("project_targets")
+        for row in seed("project_targets")
     }
     total = tuple(sum(pair[i] for pair in seeded_counts.values()) for i in (0, 1))
     assert counts == {**seeded_counts, "合计": total} == {**seeded_counts, "合计": (200, 150)}

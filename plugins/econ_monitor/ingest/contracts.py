@@ -9,7 +9,7 @@ file through these contracts; adding a file type means adding a contract, not co
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 
@@ -59,7 +59,6 @@ class Contract:
     columns: tuple[Column, ...]
     key_column: str
     period_source: PeriodSource
-    frequency: str
     # Indicator reports flag `#` sub-items (is_sub_item); other files take a leading # literally.
     sub_items: bool = False
     # A part of a multi-sheet workbook: the sheet it is read from. Every sheet of a file lands under one
@@ -85,6 +84,18 @@ class Contract:
 
 T, N, I, D, P, Y = Kind.TEXT, Kind.NUMBER, Kind.INTEGER, Kind.DATE, Kind.PERIOD, Kind.YEAR  # noqa: E741 - one-letter kinds keep the contract tables readable column by column
 
+# Columns several file types share, spelled once: a department that writes a new spelling adds it here for
+# every report that has the column.
+_SEQ = Column("seq", (r"序号",), I, required=False)
+_UNIT = Column("unit", (r"计量单位", r"单位"), T)
+_INDICATOR_NAME = Column("indicator_name", (r"指标名称", r"指标"), T)
+_INDUSTRY_CATEGORY = Column("industry_category", (r"产业类别", r"类别"), T)
+_CHAIN_NAME = Column("chain_name", (r"产业链", r"产业链名称"), T)
+_PROJECT_CHAIN = Column("chain_name", (r"所属产业链", r"产业链"), T)  # the chain a project or enterprise belongs to
+_TOWN = Column("town", (r"所在镇街", r"镇街"), T, required=False)
+_YEAR = Column("period", (r"年度", r"年份", r"目标年度"), Y, label="年度")
+_TARGET_SOURCE = Column("target_source", (r"目标来源", r"来源", r"依据"), T, required=False)
+
 INDICATOR_REPORT = Contract(
     report_type="main_indicators",
     title="主要经济指标月报",
@@ -92,7 +103,7 @@ INDICATOR_REPORT = Contract(
     departments=("tjj",),
     columns=(
         Column("indicator_name", (r"指标名称", r"指标", r"项目"), T),
-        Column("unit", (r"计量单位", r"单位"), T),
+        _UNIT,
         Column("month_value", (r"(\d{1,2}月|本月)(绝对值|数值|本月值)",), N, label="M月 绝对值"),
         Column(
             "month_growth_pct",
@@ -110,7 +121,6 @@ INDICATOR_REPORT = Contract(
     ),
     key_column="indicator_name",
     period_source=PeriodSource.MONTH_FROM_TITLE,
-    frequency="monthly",
     sub_items=True,
 )
 
@@ -122,8 +132,8 @@ DEPARTMENT_REPORT = Contract(
     columns=(
         Column("reporting_unit", (r"报送单位", r"填报单位"), T),
         Column("period", (r"报告期", r"报告期别", r"统计期"), P),
-        Column("indicator_name", (r"指标名称", r"指标"), T),
-        Column("unit", (r"计量单位", r"单位"), T),
+        _INDICATOR_NAME,
+        _UNIT,
         Column("month_value", (r"本月值", r"本月数", r"当月值"), N),
         Column("ytd_value", (r"1至本月累计值", r"1-本月累计值?", r"本年累计值?", r"累计值"), N),
         Column("ytd_growth_pct", (r"累计同比增长(率)?", r"累计增长(率)?", r"同比增长(率)?"), N),
@@ -133,7 +143,6 @@ DEPARTMENT_REPORT = Contract(
     ),
     key_column="indicator_name",
     period_source=PeriodSource.MONTH_FROM_COLUMN,
-    frequency="monthly",
     sub_items=True,
 )
 
@@ -143,9 +152,9 @@ CHAIN_REPORT = Contract(
     table="chain_report",
     departments=("gxj",),
     columns=(
-        Column("seq", (r"序号",), I, required=False),
-        Column("industry_category", (r"产业类别", r"类别"), T),
-        Column("chain_name", (r"产业链", r"产业链名称"), T),
+        _SEQ,
+        _INDUSTRY_CATEGORY,
+        _CHAIN_NAME,
         Column("chain_leader_firm", (r"链主企业",), T, required=False),
         Column("above_scale_firms", (r"规上企业数", r"规上企业数量"), I, required=False),
         Column("month_output_yi", (r"本月产值",), N, unit="亿元"),
@@ -160,7 +169,6 @@ CHAIN_REPORT = Contract(
     ),
     key_column="chain_name",
     period_source=PeriodSource.MONTH_FROM_TITLE,
-    frequency="monthly",
 )
 
 PROJECT_LEDGER = Contract(
@@ -169,12 +177,12 @@ PROJECT_LEDGER = Contract(
     table="project_ledger",
     departments=("fgj",),
     columns=(
-        Column("seq", (r"序号",), I, required=False),
+        _SEQ,
         Column("project_code", (r"项目编号", r"项目代码"), T),
         Column("project_name", (r"项目名称",), T),
         Column("project_library", (r"项目库", r"所属项目库"), T),
         Column("industry_category", (r"产业类别",), T),
-        Column("chain_name", (r"所属产业链", r"产业链"), T),
+        _PROJECT_CHAIN,
         Column("total_investment_wan", (r"总投资", r"计划总投资"), N, unit="万元"),
         Column("annual_plan_investment_wan", (r"年度计划投资", r"本年计划投资"), N, unit="万元"),
         Column("ytd_investment_wan", (r"本年累计完成投资", r"累计完成投资"), N, unit="万元"),
@@ -187,13 +195,12 @@ PROJECT_LEDGER = Contract(
         Column("progress", (r"形象进度",), T),
         Column("leader_title", (r"包挂领导", r"包联领导", r"包挂市领导"), T),
         Column("responsible_unit", (r"责任单位",), T, required=False),
-        Column("town", (r"所在镇街", r"镇街"), T, required=False),
+        _TOWN,
         Column("problems", (r"存在问题",), T, required=False),
         Column("updated_date", (r"更新日期", r"更新时间"), D, required=False),
     ),
     key_column="project_code",
     period_source=PeriodSource.DATE_FROM_TITLE,
-    frequency="weekly",
 )
 
 ISSUE_LEDGER = Contract(
@@ -202,7 +209,7 @@ ISSUE_LEDGER = Contract(
     table="issue_ledger",
     departments=("fgj",),
     columns=(
-        Column("seq", (r"序号",), I, required=False),
+        _SEQ,
         Column("issue_code", (r"问题编号",), T),
         Column("project_code", (r"项目编号",), T),
         Column("project_name", (r"项目名称",), T, required=False),
@@ -217,7 +224,6 @@ ISSUE_LEDGER = Contract(
     ),
     key_column="issue_code",
     period_source=PeriodSource.DATE_FROM_TITLE,
-    frequency="weekly",
 )
 
 ENTERPRISE_REPORT = Contract(
@@ -228,8 +234,8 @@ ENTERPRISE_REPORT = Contract(
     columns=(
         Column("credit_code", (r"统一社会信用代码", r"信用代码"), T),
         Column("enterprise_name", (r"企业名称", r"单位名称"), T),
-        Column("chain_name", (r"所属产业链", r"产业链"), T, required=False),
-        Column("town", (r"所在镇街", r"镇街"), T, required=False),
+        replace(_PROJECT_CHAIN, required=False),
+        _TOWN,
         Column("month_output_wan", (r"本月产值",), N, unit="万元"),
         Column(
             "ytd_output_wan",
@@ -243,15 +249,11 @@ ENTERPRISE_REPORT = Contract(
     ),
     key_column="credit_code",
     period_source=PeriodSource.MONTH_FROM_TITLE,
-    frequency="monthly",
 )
 
 # 年度目标任务表 (发改局, yearly, re-delivered when targets are adjusted mid-year): one workbook, three sheets,
 # each a contract. The year is the 年度 column; a later file for the same year supersedes the whole earlier
 # one. Target values of indicators are in the unit the row gives (计量单位), converted in dbt.
-_YEAR = Column("period", (r"年度", r"年份", r"目标年度"), Y, label="年度")
-_TARGET_SOURCE = Column("target_source", (r"目标来源", r"来源", r"依据"), T, required=False)
-
 INDICATOR_TARGETS = Contract(
     report_type="annual_targets",
     title="年度目标任务表（指标目标）",
@@ -259,8 +261,8 @@ INDICATOR_TARGETS = Contract(
     departments=("fgj",),
     columns=(
         _YEAR,
-        Column("indicator_name", (r"指标名称", r"指标"), T),
-        Column("unit", (r"计量单位", r"单位"), T),
+        _INDICATOR_NAME,
+        _UNIT,
         Column("target_value", (r"目标值", r"年度目标", r"目标"), N),
         Column("baseline_value", (r"基期值", r"基数", r"上年末数"), N, required=False),
         _TARGET_SOURCE,
@@ -268,7 +270,6 @@ INDICATOR_TARGETS = Contract(
     ),
     key_column="indicator_name",
     period_source=PeriodSource.YEAR_FROM_COLUMN,
-    frequency="yearly",
     sheet="指标目标",
 )
 
@@ -279,14 +280,13 @@ CHAIN_TARGETS = Contract(
     departments=("fgj",),
     columns=(
         _YEAR,
-        Column("industry_category", (r"产业类别", r"类别"), T, required=False),
-        Column("chain_name", (r"产业链", r"产业链名称"), T),
+        replace(_INDUSTRY_CATEGORY, required=False),
+        _CHAIN_NAME,
         Column("output_target_yi", (r"产业规模目标", r"产值目标", r"产业规模"), N, unit="亿元", label="产业规模目标"),
         _TARGET_SOURCE,
     ),
     key_column="chain_name",
     period_source=PeriodSource.YEAR_FROM_COLUMN,
-    frequency="yearly",
     sheet="产业链目标",
 )
 
@@ -298,14 +298,13 @@ PROJECT_COUNT_TARGETS = Contract(
     departments=("fgj",),
     columns=(
         _YEAR,
-        Column("industry_category", (r"产业类别", r"类别"), T),
+        _INDUSTRY_CATEGORY,
         Column("signed_target", (r"新签约项目目标", r"新签约目标", r"签约项目目标"), I),
         Column("started_target", (r"新开工项目目标", r"新开工目标", r"开工项目目标"), I),
         _TARGET_SOURCE,
     ),
     key_column="industry_category",
     period_source=PeriodSource.YEAR_FROM_COLUMN,
-    frequency="yearly",
     sheet="招商目标",
 )
 

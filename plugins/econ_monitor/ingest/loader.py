@@ -47,11 +47,11 @@ from psycopg.types.json import Jsonb
 
 from econ_monitor.ingest import bulk
 from econ_monitor.ingest.parse import FileRejected, ParsedFile, in_sheet, parse_workbook
+from econ_monitor.reference import departments
 from econ_monitor.settings import IngestLimits, load_ingest_limits
 
 log = logging.getLogger(__name__)
 
-KNOWN_DEPARTMENTS = ("tjj", "fgj", "gxj", "swj", "kjj", "rsj", "jrb")
 _IGNORED_NAMES = re.compile(r"^(\.|~\$)|\.(tmp|part)$")
 # Errors of the platform's own infrastructure: they fail the run (and its retries), never a file.
 INFRASTRUCTURE_ERRORS = (psycopg.OperationalError, psycopg.InterfaceError)
@@ -174,7 +174,7 @@ class LandingEntry:
     @property
     def department(self) -> str:
         parts = self.relative.split("/")
-        return parts[0] if len(parts) > 1 and parts[0] in KNOWN_DEPARTMENTS else "?"
+        return parts[0] if len(parts) > 1 and parts[0] in departments() else "?"
 
     def settled(self, settle_seconds: float, now_ns: int) -> bool:
         return self.modified_ns <= now_ns - int(settle_seconds * 1e9)
@@ -357,8 +357,7 @@ def ingest_entry(
             )
         elif department == "?":
             rejection = FileRejected(
-                "not in a department folder (<landing>/<department>/<file>, departments: "
-                f"{', '.join(KNOWN_DEPARTMENTS)})"
+                f"not in a department folder (<landing>/<department>/<file>, departments: {', '.join(departments())})"
             )
         else:
             try:

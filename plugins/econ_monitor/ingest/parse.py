@@ -13,7 +13,7 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -62,7 +62,6 @@ class HeaderMatch:
     positions: dict[str, int]  # contract target -> cell index
     labels: dict[str, str]  # contract target -> header text as delivered
     units: dict[str, str | None]  # contract target -> unit found in the header
-    ignored: tuple[str, ...]
 
 
 @dataclass
@@ -73,7 +72,6 @@ class ParsedFile:
     period_month: int | None
     as_of_date: dt.date | None
     rows: Iterator[dict[str, object]]
-    skipped_rows: list[int] = field(default_factory=list)
     sheet: str | None = None  # the sheet read, for a part of a multi-sheet workbook
 
 
@@ -97,23 +95,23 @@ def _combine_two_rows(upper: list[object], lower: list[object]) -> list[object]:
     return combined
 
 
-def _match_header(contract: Contract, cells: list[object]) -> tuple[dict, dict, dict, list[str]] | None:
+def _match_header(contract: Contract, cells: list[object]) -> tuple[dict, dict, dict] | None:
+    """Positions, labels and units of the contract's columns in a header row; None if a required one is
+    missing. Header cells no column matches are the department's own extra columns and are not read."""
     positions: dict[str, int] = {}
     labels: dict[str, str] = {}
     units: dict[str, str | None] = {}
-    ignored: list[str] = []
     for index, (name, unit) in enumerate(_header_cells(cells)):
         if not name:
             continue
         column = next((c for c in contract.columns if c.target not in positions and c.matches(name)), None)
         if column is None:
-            ignored.append(name[:40])
             continue
         positions[column.target] = index
         labels[column.target] = str(cells[index]).strip()
         units[column.target] = unit
     if all(column.target in positions for column in contract.required):
-        return positions, labels, units, ignored
+        return positions, labels, units
     return None
 
 
@@ -133,8 +131,7 @@ def find_header(rows: list[Row], contracts: tuple[Contract, ...] = CONTRACTS) ->
             for header_rows, header_cells, last_row in candidates:
                 matched = _match_header(contract, header_cells)
                 if matched:
-                    positions, labels, units, ignored = matched
-                    return HeaderMatch(contract, header_rows, last_row, positions, labels, units, tuple(ignored))
+                    return HeaderMatch(contract, header_rows, last_row, *matched)
             missing = _missing_columns(contract, cells)
             if best is None or len(missing) < len(best[2]):
                 best = (len(missing), contract, missing)
@@ -319,7 +316,6 @@ def _typed_rows(
             width = len(cells)
             key_raw = cells[key_index] if key_index < width else None
             if _is_skippable(cells, is_missing(key_raw)):
-                parsed.skipped_rows.append(number)
                 continue
             record: dict[str, object] = {"source_row": number}
             for target, index, convert, label in plan:

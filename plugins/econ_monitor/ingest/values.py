@@ -13,14 +13,10 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
-MISSING_MARKERS = frozenset({"", "—", "——", "-", "--", "/", "…", "……", "...", "－", "－－", "―", "――"})
+from econ_monitor.reference import unit_factors
 
-# Units a header or a unit column may carry, with their factor to the canonical unit of their family.
-UNIT_FACTORS: dict[str, tuple[str, Decimal]] = {
-    "元": ("万元", Decimal("0.0001")),
-    "万元": ("万元", Decimal(1)),
-    "亿元": ("万元", Decimal(10000)),
-}
+# "......" is what NFKC makes of "……": the folded text of a cell is checked too, and must not keep it as text.
+MISSING_MARKERS = frozenset({"", "—", "——", "-", "--", "/", "…", "……", "...", "......", "－", "－－", "―", "――"})
 
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
 _GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
@@ -159,8 +155,8 @@ def parse_date(value: object) -> dt.date | None:
 _PERIOD_PATTERNS = (
     # 2025年1-9月, 2025年9月, 2025年09月, 2025年1—2月
     re.compile(r"(\d{4})年(?:\d{1,2}-)?(\d{1,2})月"),
-    # 2025-09, 2025.09, 2025/09 (not followed by a day)
-    re.compile(r"(?<!\d)(\d{4})[-./](\d{1,2})(?![\d./-])"),
+    # 2025-09, 2025.09, 2025/09 (not followed by a day; a file name's extension may follow)
+    re.compile(r"(?<!\d)(\d{4})[-./](\d{1,2})(?![\d/-]|\.\d)"),
     # 202509
     re.compile(r"(?<!\d)(\d{4})(\d{2})(?!\d)"),
 )
@@ -225,12 +221,11 @@ def split_header(cell: object) -> tuple[str, str | None]:
 
 
 def unit_factor(unit: str | None, canonical: str) -> Decimal:
-    """The factor that turns a value in `unit` into `canonical`; unknown pairs are an error."""
+    """The factor that turns a value in `unit` into `canonical`, from the seed `unit_conversions` (the one
+    dbt converts targets with); a pair the seed does not list is an error, never a guess."""
     if unit == canonical:
         return Decimal(1)
-    if unit in UNIT_FACTORS and canonical in UNIT_FACTORS:
-        family, factor = UNIT_FACTORS[unit]
-        canonical_family, canonical_factor = UNIT_FACTORS[canonical]
-        if family == canonical_family:
-            return factor / canonical_factor
-    raise CellError(f"unit {unit!r} cannot be converted to {canonical!r}")
+    factor = unit_factors().get((unit, canonical))
+    if factor is None:
+        raise CellError(f"unit {unit!r} cannot be converted to {canonical!r}")
+    return factor

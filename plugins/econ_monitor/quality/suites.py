@@ -3,56 +3,58 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from econ_monitor.reference import SEEDS_DIR
+from econ_monitor.reference import seed
 from econ_monitor.settings import PROJECT_DIR, load_ingest_limits
 
 SUITES_DIR = PROJECT_DIR / "expectations"
 
-# Which alert domains a missing delivery would corrupt.
-DELIVERY_DOMAINS = {
-    "main_indicators": "indicators/tjj",
-    "key_enterprises": "enterprises",
-    "industry_chains": "chains",
-    "project_ledger": "projects",
-    "issue_ledger": "issues",
+
+def delivery_domains(report_type: str, departments: list[str] | None = None) -> tuple[str, ...]:
+    """The alert domains a report's data feed (seed expected_deliveries.alert_domains), for the given
+    departments' deliveries, or for every department's when none is known."""
+    rows = [row for row in seed("expected_deliveries") if row["report_type"] == report_type]
+    # A department the seed does not list withholds the report's every domain: never nothing.
+    rows = [row for row in rows if row["department_code"] in (departments or ())] or rows
+    return tuple(dict.fromkeys(domain for row in rows for domain in row["alert_domains"].split("|")))
+
+
+def _names(table: str, name_column: str) -> str:
+    return (
+        f"select {name_column} from reference.{table} "  # noqa: S608 - constant table and column names
+        f"union select trim(alias) from reference.{table} cross join unnest(string_to_array(aliases, '|')) as alias"
+    )
+
+
+# The names a suite may check a column against (`expect_column_values_to_be_in_reference`, kwargs `column`
+# and `names`): SQL over the reference.* tables dbt seeded, so that the gate judges names by the very
+# reference data the marts were built with.
+REFERENCE_NAMES = {
+    "chain_names": _names("industry_chains", "chain_name"),
+    "industry_categories": "select industry_category from reference.industry_chains",
+    "indicator_names": _names("indicators", "indicator_name"),
+    "leader_titles": "select title from reference.leaders where role = 'leader'",
 }
 
 
-def _seed(name: str) -> list[dict]:
-    with (SEEDS_DIR / f"{name}.csv").open(encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
-def _names_and_aliases(rows: list[dict], name_column: str) -> list[str]:
-    names = set()
-    for row in rows:
-        names.add(row[name_column].strip())
-        names.update(alias.strip() for alias in (row.get("aliases") or "").split("|") if alias.strip())
-    return sorted(names)
-
-
-@lru_cache(maxsize=1)
-def reference_sets() -> dict[str, list[str]]:
-    """Value sets a suite may name as {"$reference": name}: always the reference data's current content."""
-    chains = _seed("industry_chains")
-    return {
-        "chain_names": _names_and_aliases(chains, "chain_name"),
-        "industry_categories": sorted({row["industry_category"] for row in chains}),
-        "indicator_names": _names_and_aliases(_seed("indicators"), "indicator_name"),
-        "leader_titles": sorted(row["title"] for row in _seed("leaders") if row["role"] == "leader"),
-    }
-
-
-def _resolve(value: object) -> object:
-    if isinstance(value, dict) and set(value) == {"$reference"}:
-        return reference_sets()[value["$reference"]]
-    return value
+def _expectation(entry: dict) -> tuple[str, dict]:
+    """The GX expectation type and arguments of a suite's entry. `expect_column_values_to_be_in_reference`
+    is ours: GX's query for the rows whose value is none of the reference names (a missing value is no
+    unknown name)."""
+    kwargs = dict(entry["kwargs"])
+    if entry["type"] != "expect_column_values_to_be_in_reference":
+        return entry["type"], kwargs
+    column, names = kwargs.pop("column"), kwargs.pop("names")
+    if not re.fullmatch(r"[a-z_]+", column):  # it is written into the query below
+        raise ValueError(f"{entry}: column {column!r} is not [a-z_]+")
+    kwargs.setdefault("description", f"{column} is one of the {names} of the reference data")
+    kwargs["unexpected_rows_query"] = (
+        f"select {column}, source_file from {{batch}} where {column} not in ({REFERENCE_NAMES[names]})"  # noqa: S608 - a column name checked above and constant SQL
+    )
+    return "unexpected_rows_expectation", kwargs
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ class SuiteSpec:
     table: str
     withholds: tuple[str, ...]
     expectations: tuple[dict, ...] = field(default=())
+    # A suite over one delivered report withholds that report's alert domains (expected_deliveries).
+    report_type: str | None = None
 
     def build_suite(self):
         import great_expectations as gx
@@ -69,15 +73,18 @@ class SuiteSpec:
 
         built = []
         for entry in self.expectations:
-            kwargs = {key: _resolve(value) for key, value in entry["kwargs"].items()}
-            built.append(get_expectation_impl(entry["type"])(**kwargs, severity=entry.get("severity", "critical")))
+            kind, kwargs = _expectation(entry)
+            built.append(get_expectation_impl(kind)(**kwargs, severity=entry.get("severity", "critical")))
         return gx.ExpectationSuite(name=self.name, expectations=built)
 
     def withheld_domains(self, description: str | None, source_files: list[str]) -> tuple[str, ...]:
-        """Domains a critical failure withholds: the expectation's own `withholds`, else the suite's, where
-        `{department}` becomes the departments of the failing files."""
+        """Domains a critical failure withholds: the expectation's own `withholds`, else those of the suite's
+        report for the departments of the failing files, else the suite's `withholds`, where `{department}`
+        becomes the departments of the failing files."""
         entry = next((e for e in self.expectations if e["kwargs"].get("description") == description), {})
         departments = sorted({path.split("/", 1)[0] for path in source_files if path and "/" in path})
+        if self.report_type and not entry.get("withholds"):
+            return delivery_domains(self.report_type, departments)
         domains = []
         for domain in entry.get("withholds") or self.withholds:
             if "{department}" in domain:
@@ -97,8 +104,9 @@ def load_suites() -> list[SuiteSpec]:
                 name=document["name"],
                 schema=meta["schema"],
                 table=meta["table"],
-                withholds=tuple(meta["withholds"]),
+                withholds=tuple(meta.get("withholds", ())),
                 expectations=tuple(document["expectations"]),
+                report_type=meta.get("report_type"),
             )
         )
     return specs
@@ -107,18 +115,17 @@ def load_suites() -> list[SuiteSpec]:
 def completeness_suite() -> SuiteSpec:
     """One check per expected monthly delivery: a loaded file for the newest period any department reported."""
     expectations = []
-    for row in _seed("expected_deliveries"):
+    for row in seed("expected_deliveries"):
         if row["frequency"] != "monthly":
             continue
         department, report = row["department_code"], row["report_type"]
         if not re.fullmatch(r"[a-z0-9]+", department):  # it is written into the check's SQL below
             raise ValueError(f"expected_deliveries: department code {department!r} is not [a-z0-9]+")
-        domain = DELIVERY_DOMAINS.get(report, f"indicators/{department}")
         expectations.append(
             {
                 "type": "unexpected_rows_expectation",
                 "severity": "critical",
-                "withholds": [domain],
+                "withholds": row["alert_domains"].split("|"),
                 "kwargs": {
                     "description": f"{row['description']} ({department}) delivered for the newest period",
                     "unexpected_rows_query": (

@@ -6,7 +6,8 @@
 - `weekly_dispatch(conn, as_of)` — 周调度: project movements since the previous ledger, open and claimed
   warnings (who claimed them, for how long), overdue issues, stale projects, and warnings that closed
   themselves because their data recovered.
-- `publish(conn, report, settings)` — archive the HTML and PDF and queue one mail per leader (once per period).
+- `publish_report(conn, report, settings)` — archive the HTML and PDF and queue one mail per leader (once per
+  period).
 - `publish_monthly_bulletin()` / `publish_weekly_dispatch()` — what the report DAGs call.
 
 Reports are HTML (charts embedded as base64 PNG at 200 dpi) plus a plain-text version, and an A4 PDF for
@@ -19,15 +20,15 @@ import logging
 
 from econ_monitor.reports.model import Report
 from econ_monitor.reports.monthly import monthly_bulletin
-from econ_monitor.reports.publish import leadership_group, publish, publish_report
+from econ_monitor.reports.publish import leadership_group, publish_report
 from econ_monitor.reports.weekly import weekly_dispatch
 
 __all__ = [
     "Report",
     "leadership_group",
     "monthly_bulletin",
-    "publish",
     "publish_monthly_bulletin",
+    "publish_report",
     "publish_weekly_dispatch",
     "weekly_dispatch",
 ]

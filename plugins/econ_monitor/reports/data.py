@@ -12,28 +12,23 @@ first one, from the previous weekly ledger's date (weekly) or the first day of t
 from __future__ import annotations
 
 import calendar
-import csv
 from datetime import date, datetime, time
-from functools import cache
 from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg.rows import dict_row
 
-from econ_monitor.reference import SEEDS_DIR
+from econ_monitor import reference
 
 TZ = ZoneInfo("Asia/Shanghai")
 TOTAL = "合计"
-STALE_DAYS = 21  # the project_stale rule's yellow threshold (warning_rules.csv)
 # Quarterly and annual indicators keep their newest figure of the year on months without a report.
 CARRIED_FREQUENCIES = ("quarterly", "annual")
 
 
-@cache
 def seed_order(seed: str, key: str) -> dict[str, int]:
     """Position of each row in a seed file: the catalogue follows the work plan's order, the tables do too."""
-    with (SEEDS_DIR / f"{seed}.csv").open(encoding="utf-8") as handle:
-        return {row[key]: position for position, row in enumerate(csv.DictReader(handle))}
+    return {row[key]: position for position, row in enumerate(reference.seed(seed))}
 
 
 def _rows(conn: psycopg.Connection, query: str, params: dict | tuple = ()) -> list[dict]:
@@ -196,7 +191,8 @@ def slowest_projects(conn: psycopg.Connection, as_of: date | None, limit: int = 
         conn,
         """SELECT project_code, project_name, industry_category, chain_name, leader_code, leader_title, town,
                   responsible_unit, annual_plan_investment_wan, ytd_investment_wan, investment_pace_ratio,
-                  investment_gap_to_time_progress_wan, time_progress_pct, progress, stale_days, warning_level
+                  investment_gap_to_time_progress_wan, time_progress_pct, progress, stale_days, stale_level,
+                  warning_level
            FROM marts.mart_project_progress
            WHERE as_of_date = %s AND stage = '已开工' AND investment_pace_ratio IS NOT NULL
            ORDER BY investment_pace_ratio, project_code LIMIT %s""",
@@ -341,16 +337,23 @@ def project_movements(conn: psycopg.Connection, as_of: date, previous: date | No
     )
 
 
-def stale_projects(conn: psycopg.Connection, as_of: date, min_days: int = STALE_DAYS) -> list[dict]:
+def stale_projects(conn: psycopg.Connection, as_of: date) -> list[dict]:
+    """The projects the mart judges stale (the project_stale rule's level), most days first."""
     return _rows(
         conn,
         """SELECT project_code, project_name, industry_category, leader_code, leader_title, town, progress,
                   ytd_investment_wan, annual_plan_investment_wan, stale_days, unchanged_since, stale_level
            FROM marts.mart_project_progress
-           WHERE as_of_date = %s AND stale_days >= %s
+           WHERE as_of_date = %s AND stale_level IN ('yellow', 'red')
            ORDER BY stale_days DESC, project_code""",
-        (as_of, min_days),
+        (as_of,),
     )
+
+
+def stale_threshold_days(conn: psycopg.Connection) -> int:
+    """The days without progress from which the project_stale rule warns, from the table the mart was
+    built with, so that the report's heading and its list agree."""
+    return int(_value(conn, "SELECT yellow_threshold FROM reference.warning_rules WHERE rule_code = 'project_stale'"))
 
 
 def open_alerts(conn: psycopg.Connection, start: datetime, end: datetime | None) -> list[dict]:

@@ -78,11 +78,7 @@ def queue_mails(conn: psycopg.Connection, report: Report, printable: bytes) -> l
 
 
 def publish_report(conn: psycopg.Connection, report: Report, settings: Settings) -> tuple[Path, list[int]]:
+    """Archive the report (HTML and PDF) and queue its mails: the archived HTML's path and the mails queued."""
     printable = pdf(report.html)
     path = archive(settings, report, printable)
     return path, queue_mails(conn, report, printable)
-
-
-def publish(conn: psycopg.Connection, report: Report, settings: Settings) -> Path:
-    """Archive the report and queue its mails; the archived file's path."""
-    return publish_report(conn, report, settings)[0]

@@ -142,7 +142,7 @@ def weekly_dispatch(conn: psycopg.Connection, as_of: date | None = None) -> Repo
         "overdue_issues": issues,
         "overdue_issues_by_unit": data.group_issues_by_unit(issues),
         "stale_projects": stale,
-        "stale_threshold_days": data.STALE_DAYS,
+        "stale_threshold_days": data.stale_threshold_days(conn),
         "resolved_by_data": resolved,
         "project_targets": targets,
         "window_start": window_start,
