@@ -31,7 +31,8 @@ os.environ["ECON_FILE_SETTLE_SECONDS"] = "0"
 os.environ.pop("ECON_WAREHOUSE_URL", None)
 os.environ.pop("ECON_SMTP_HOST", None)
 # dbt writes its manifest, partial-parse cache and logs under the project by default: workers running dbt
-# at once would overwrite dbt_project/target/manifest.json while another worker's cosmos reads it.
+# at once would overwrite dbt_project/target/manifest.json while another worker's cosmos reads it. (Each
+# test database then gets its own target path below this one: see new_database.)
 os.environ["DBT_TARGET_PATH"] = str(SESSION_DIR / "dbt-target")
 os.environ["DBT_LOG_PATH"] = str(SESSION_DIR / "dbt-logs")
 
@@ -51,24 +52,81 @@ def server_url() -> str:
     return warehouse_url()
 
 
-def new_database(server_url: str) -> str:
-    """A new, migrated database on the session's server, made the platform's warehouse; its URL."""
+# Databases are copies of two templates each worker makes once, on first use: the migrated schema, and the
+# sample delivery loaded and built (the most common starting point; building it costs a dbt build). The
+# copy is a real, independent database; what the platform keeps outside it (quarantine, outbox) lives under
+# the session directory either way.
+MIGRATED = "template_migrated"
+SAMPLE_BUILT = "template_sample_built"
+# The fixtures' databases keep one name each and are dropped and made again: the database's name is part of
+# dbt's profile, and a new name makes dbt parse the whole project again instead of reusing its partial parse.
+TEST_DATABASE = "test_warehouse"
+MODULE_DATABASE = "test_module_warehouse"
+_templates: set[str] = set()
+
+
+def _database_url(server_url: str, name: str) -> str:
+    return server_url.replace("/econ?", f"/{name}?")
+
+
+def _copy_database(server_url: str, name: str, template: str) -> str:
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template)))
+    return _database_url(server_url, name)
+
+
+def _template(server_url: str, name: str) -> str:
+    """The template `name`, made on first use. Sealed afterwards (no connections allowed, the builders'
+    sessions ended): Postgres refuses to copy a database anyone is connected to."""
+    if name in _templates:
+        return name
     from econ_monitor.schema import migrate
+    from econ_monitor.warehouse import connect
+
+    if name == MIGRATED:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        migrate(_database_url(server_url, name))
+    else:
+        from tests.support import load_and_build
+
+        url = _make_warehouse(_copy_database(server_url, name, _template(server_url, MIGRATED)), name)
+        with connect(url) as conn:
+            load_and_build(conn, url, SAMPLE)
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false").format(sql.Identifier(name))
+        )
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+    _templates.add(name)
+    return name
+
+
+def _make_warehouse(url: str, name: str) -> str:
+    """Make the database `name` at `url` the platform's warehouse and dbt's target."""
     from econ_monitor.warehouse import export_dbt_env
 
-    name = f"test_{os.getpid()}_{next(_database_numbers)}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = server_url.replace("/econ?", f"/{name}?")
-    migrate(url)
     export_dbt_env(url)
     os.environ["ECON_WAREHOUSE_URL"] = url
+    # dbt's partial parse (in its target path) is valid for one database name: one target path per name.
+    os.environ["DBT_TARGET_PATH"] = str(SESSION_DIR / "dbt-target" / name)
     return url
 
 
+def new_database(server_url: str, name: str | None = None, template: str = MIGRATED) -> str:
+    """A new database on the session's server, a copy of `template` (MIGRATED, or SAMPLE_BUILT), made the
+    platform's warehouse; its URL. A `name` given is dropped first; without one, the name is new."""
+    name = name or f"test_{os.getpid()}_{next(_database_numbers)}"
+    return _make_warehouse(_copy_database(server_url, name, _template(server_url, template)), name)
+
+
 @pytest.fixture
-def warehouse(server_url: str) -> str:
-    yield new_database(server_url)
+def warehouse(request, server_url: str) -> str:
+    """A fresh migrated database; for a test marked `sample_built`, one holding the sample delivery loaded
+    and the marts built."""
+    template = SAMPLE_BUILT if request.node.get_closest_marker("sample_built") else MIGRATED
+    yield new_database(server_url, TEST_DATABASE, template)
     os.environ.pop("ECON_WAREHOUSE_URL", None)
 
 
@@ -84,11 +142,9 @@ def conn(warehouse: str):
 def sample_warehouse(server_url: str):
     """One database per test module with the sample delivery loaded and the marts built: (url, connection)."""
     from econ_monitor.warehouse import connect
-    from tests.support import load_and_build
 
-    url = new_database(server_url)
+    url = new_database(server_url, MODULE_DATABASE, SAMPLE_BUILT)
     with connect(url) as connection:
-        load_and_build(connection, url, SAMPLE)
         yield url, connection
     os.environ.pop("ECON_WAREHOUSE_URL", None)
 

@@ -26,10 +26,8 @@ INDUSTRY_VA = "indicator_off_target:industrial_va:2025"  # 规模以上工业增
 DIGITAL = "indicator_off_target:digital_core_va:2025"  # 数字经济核心产业增加值: red
 
 
-@pytest.fixture
-def sample_loaded(conn, warehouse):
-    load_and_build(conn, warehouse, SAMPLE)
-    return conn
+# Every test starts from the sample delivery loaded and the marts built (`warehouse` is a copy of it).
+pytestmark = pytest.mark.sample_built
 
 
 def _run() -> dict:
@@ -70,19 +68,19 @@ def _mentions(message, name: str) -> bool:
     return name in Mailbox.text(message)
 
 
-def test_improve_then_worsen_is_mailed_again(sample_loaded, warehouse, mailbox, tmp_path):
+def test_improve_then_worsen_is_mailed_again(conn, warehouse, mailbox, tmp_path):
     _run()
     assert len(mailbox.to(INDUSTRY)) == 1
-    worse = _deliver(sample_loaded, warehouse, tmp_path, "red", {"规模以上工业增加值": 6.5})
+    worse = _deliver(conn, warehouse, tmp_path, "red", {"规模以上工业增加值": 6.5})
     assert worse["worsened"] == 1 and len(mailbox.to(INDUSTRY)) == 2
-    better = _deliver(sample_loaded, warehouse, tmp_path, "yellow", {"规模以上工业增加值": 7.5})
+    better = _deliver(conn, warehouse, tmp_path, "yellow", {"规模以上工业增加值": 7.5})
     assert better["digests_queued"] == 0 and len(mailbox.to(INDUSTRY)) == 2  # an improvement is not mailed
-    again = _deliver(sample_loaded, warehouse, tmp_path, "red-again", {"规模以上工业增加值": 6.4})
+    again = _deliver(conn, warehouse, tmp_path, "red-again", {"规模以上工业增加值": 6.4})
     assert again["worsened"] == 1 and again["digests_queued"] == 1
     mails = mailbox.to(INDUSTRY)
     assert len(mails) == 3 and "红色1项" in mails[-1]["Subject"]
     assert "实际 6.4%，目标 9%，差 -2.6 个百分点" in Mailbox.text(mails[-1])
-    assert [e for e, _, _ in _events(sample_loaded, INDUSTRY_VA)] == [
+    assert [e for e, _, _ in _events(conn, INDUSTRY_VA)] == [
         "opened",
         "notified",
         "worsened",
@@ -95,8 +93,7 @@ def test_improve_then_worsen_is_mailed_again(sample_loaded, warehouse, mailbox, 
     assert _run()["digests_queued"] == 0 and len(mailbox.to(INDUSTRY)) == 3
 
 
-def test_recovery_then_new_episode_and_escalation_once_per_episode(sample_loaded, warehouse, mailbox, tmp_path):
-    conn = sample_loaded
+def test_recovery_then_new_episode_and_escalation_once_per_episode(conn, warehouse, mailbox, tmp_path):
     _run()
     assert any(_mentions(m, "数字经济核心产业增加值") for m in mailbox.to(TECH))
     # Unclaimed for longer than ECON_ESCALATION_DAYS (3) after the episode's first mail: escalated once.
@@ -143,8 +140,7 @@ def test_recovery_then_new_episode_and_escalation_once_per_episode(sample_loaded
     ]
 
 
-def test_a_leaders_close_holds_until_worse(sample_loaded, warehouse, mailbox, tmp_path, capsys):
-    conn = sample_loaded
+def test_a_leaders_close_holds_until_worse(conn, warehouse, mailbox, tmp_path, capsys):
     _run()
     assert cli(["alerts", "claim", INDUSTRY_VA, "--leader", "L03", "--actor", "王副市长", "--note", "工信局牵头"]) == 0
     assert (
@@ -189,8 +185,7 @@ def test_a_leaders_close_holds_until_worse(sample_loaded, warehouse, mailbox, tm
     ]
 
 
-def test_the_next_years_data_close_last_years_warnings_without_mail(sample_loaded, warehouse, mailbox, tmp_path):
-    conn = sample_loaded
+def test_the_next_years_data_close_last_years_warnings_without_mail(conn, warehouse, mailbox, tmp_path):
     _run()
     open_2025 = {
         k
@@ -240,10 +235,9 @@ def test_the_next_years_data_close_last_years_warnings_without_mail(sample_loade
     assert not {r["alert_key"] for r in weekly_dispatch(conn).data["resolved_by_data"]} & ended
 
 
-def test_every_figure_in_a_digest_is_the_marts(sample_loaded, mailbox):
+def test_every_figure_in_a_digest_is_the_marts(conn, mailbox):
     """For a warning of every rule: the digest prints the mart's measure, target, gap, pace and days,
     formatted by wording.num (day counts with their zeros)."""
-    conn = sample_loaded
     _run()
     mart = conn.execute(
         """SELECT DISTINCT ON (m.rule_code) m.*, l.email
@@ -288,7 +282,7 @@ def test_every_figure_in_a_digest_is_the_marts(sample_loaded, mailbox):
     }, covered
 
 
-def test_open_warnings_get_fresh_links_before_the_mailed_ones_expire(sample_loaded, mailbox):
+def test_open_warnings_get_fresh_links_before_the_mailed_ones_expire(conn, mailbox):
     """Links expire after ECON_LINK_TTL_DAYS (14); two days before, the leader gets one reminder with fresh
     claim/close links for the warnings still open or claimed, and not again until those near expiry."""
     import re
@@ -297,7 +291,6 @@ def test_open_warnings_get_fresh_links_before_the_mailed_ones_expire(sample_load
     from econ_monitor.alerts.links import verify
     from econ_monitor.settings import load_settings
 
-    conn = sample_loaded
     _run()
     assert cli(["alerts", "close", DIGITAL, "--leader", "L05"]) == 0
     conn.execute(

@@ -12,11 +12,8 @@ from econ_monitor.alerts import state
 from tests.conftest import EXPECTED, SAMPLE, Mailbox
 from tests.support import load_and_build, rows
 
-
-@pytest.fixture
-def sample_loaded(conn, warehouse):
-    load_and_build(conn, warehouse, SAMPLE)
-    return conn
+# Every test starts from the sample delivery loaded and the marts built (`warehouse` is a copy of it).
+pytestmark = pytest.mark.sample_built
 
 
 def _run_alerts_and_mail() -> dict:
@@ -28,7 +25,7 @@ def _names(message) -> str:
     return Mailbox.text(message) + Mailbox.html(message)
 
 
-def test_each_leader_gets_one_digest_naming_their_warnings(sample_loaded, mailbox):
+def test_each_leader_gets_one_digest_naming_their_warnings(conn, mailbox):
     outcome = _run_alerts_and_mail()
     assert outcome["sent"] == len(EXPECTED["recipients"])
     for address, expected in EXPECTED["recipients"].items():
@@ -44,27 +41,27 @@ def test_each_leader_gets_one_digest_naming_their_warnings(sample_loaded, mailbo
     assert not mailbox.to("dispatch@jiaozhou.example")
 
 
-def test_growth_indicators_are_described_as_growth_rates(sample_loaded, mailbox):
+def test_growth_indicators_are_described_as_growth_rates(conn, mailbox):
     _run_alerts_and_mail()
     body = Mailbox.text(mailbox.to("mayor@jiaozhou.example")[0])
     # GDP's absolute value is in 亿元, but its warning is about growth: 5.4% against 5.6%.
     assert "实际 5.4%，目标 5.6%，差 -0.2 个百分点" in body
 
 
-def test_red_items_come_before_yellow_items(sample_loaded, mailbox):
+def test_red_items_come_before_yellow_items(conn, mailbox):
     _run_alerts_and_mail()
     body = Mailbox.text(mailbox.to("tech-vice-mayor@jiaozhou.example")[0])
     assert body.rindex("[红色预警]") < body.index("[黄色预警]")
 
 
-def test_a_second_run_sends_nothing(sample_loaded, mailbox):
+def test_a_second_run_sends_nothing(conn, mailbox):
     _run_alerts_and_mail()
     first = len(mailbox.messages)
     again = _run_alerts_and_mail()
     assert (again["sent"], again["digests_queued"], len(mailbox.messages)) == (0, 0, first)
 
 
-def test_mail_server_down_keeps_mails_pending_and_sends_them_once_later(sample_loaded, mailbox, conn):
+def test_mail_server_down_keeps_mails_pending_and_sends_them_once_later(conn, mailbox):
     mailbox.stop()
     down = _run_alerts_and_mail()
     assert (down["sent"], down["pending"]) == (0, len(EXPECTED["recipients"]))
@@ -91,11 +88,11 @@ def _corrected_main_report(tmp_path: Path, changes: dict[str, float]) -> Path:
     return landing
 
 
-def test_a_worsened_warning_is_sent_again(sample_loaded, warehouse, mailbox, tmp_path):
+def test_a_worsened_warning_is_sent_again(conn, warehouse, mailbox, tmp_path):
     _run_alerts_and_mail()
     before = len(mailbox.to("industry-vice-mayor@jiaozhou.example"))
     # 规上工业增加值 7.8% vs target 9%: yellow; corrected to 6.5%: −2.5 pp, red.
-    load_and_build(sample_loaded, warehouse, _corrected_main_report(tmp_path, {"规模以上工业增加值": 6.5}))
+    load_and_build(conn, warehouse, _corrected_main_report(tmp_path, {"规模以上工业增加值": 6.5}))
     outcome = _run_alerts_and_mail()
     assert outcome["worsened"] == 1
     mails = mailbox.to("industry-vice-mayor@jiaozhou.example")
@@ -104,27 +101,27 @@ def test_a_worsened_warning_is_sent_again(sample_loaded, warehouse, mailbox, tmp
     assert len(mailbox.messages) == len(EXPECTED["recipients"]) + 1
 
 
-def test_a_warning_whose_data_recovers_closes_itself(sample_loaded, warehouse, mailbox, tmp_path):
+def test_a_warning_whose_data_recovers_closes_itself(conn, warehouse, mailbox, tmp_path):
     _run_alerts_and_mail()
-    load_and_build(sample_loaded, warehouse, _corrected_main_report(tmp_path, {"数字经济核心产业增加值": 15.5}))
+    load_and_build(conn, warehouse, _corrected_main_report(tmp_path, {"数字经济核心产业增加值": 15.5}))
     outcome = _run_alerts_and_mail()
     assert outcome["resolved"] == 1 and outcome["sent"] == 0
     (alert,) = rows(
-        sample_loaded,
+        conn,
         "SELECT status, closed_by FROM monitor.alerts WHERE alert_key = 'indicator_off_target:digital_core_va:2025'",
     )
     assert alert == ("closed", "data")
     events = [
         e
         for (e,) in rows(
-            sample_loaded,
+            conn,
             "SELECT event_type FROM monitor.alert_events WHERE alert_key = 'indicator_off_target:digital_core_va:2025' ORDER BY event_id",
         )
     ]
     assert events == ["opened", "notified", "resolved_by_data"]
 
 
-def test_unclaimed_red_warnings_escalate_to_the_next_leader(sample_loaded, mailbox, conn):
+def test_unclaimed_red_warnings_escalate_to_the_next_leader(conn, mailbox):
     _run_alerts_and_mail()
     red_of_l03 = [
         k
@@ -150,7 +147,7 @@ def test_unclaimed_red_warnings_escalate_to_the_next_leader(sample_loaded, mailb
     assert _run_alerts_and_mail()["escalations_queued"] == 0
 
 
-def test_claim_and_close_record_who_and_when(sample_loaded, conn):
+def test_claim_and_close_record_who_and_when(conn):
     pipeline.raise_alerts()
     key = "indicator_off_target:foreign_trade:2025"
     with pytest.raises(state.AlertActionError):
@@ -164,7 +161,7 @@ def test_claim_and_close_record_who_and_when(sample_loaded, conn):
     assert rows(conn, "SELECT status FROM monitor.alerts WHERE alert_key = %s", (key,)) == [("closed",)]
 
 
-def test_a_project_that_leaves_the_ledger_has_its_warnings_closed(sample_loaded, warehouse, mailbox, tmp_path):
+def test_a_project_that_leaves_the_ledger_has_its_warnings_closed(conn, warehouse, mailbox, tmp_path):
     _run_alerts_and_mail()
     key = "project_overdue_start:JZXM-2024-0158"  # red in September (project warnings carry on across years: no year in the key)
     landing = tmp_path / "october"
@@ -175,11 +172,11 @@ def test_a_project_that_leaves_the_ledger_has_its_warnings_closed(sample_loaded,
     (row,) = [cells[0].row for cells in sheet.iter_rows(min_row=3) if cells[1].value == "JZXM-2024-0158"]
     sheet.delete_rows(row)
     workbook.save(landing / "fgj" / "重点项目调度台账_2025-10-03.xlsx")
-    load_and_build(sample_loaded, warehouse, landing)
+    load_and_build(conn, warehouse, landing)
     outcome = _run_alerts_and_mail()
-    assert key in [k for (k,) in rows(sample_loaded, "SELECT alert_key FROM monitor.alerts WHERE status = 'closed'")]
+    assert key in [k for (k,) in rows(conn, "SELECT alert_key FROM monitor.alerts WHERE status = 'closed'")]
     (reason,) = rows(
-        sample_loaded,
+        conn,
         "SELECT details->>'reason' FROM monitor.alert_events WHERE alert_key = %s AND event_type = 'resolved_by_data'",
         (key,),
     )[0]

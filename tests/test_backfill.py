@@ -7,6 +7,7 @@ import csv
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from econ_monitor import pipeline
 from tests.conftest import SAMPLE
@@ -34,8 +35,8 @@ def _june_delivery(target: Path) -> Path:
     return target
 
 
+@pytest.mark.sample_built  # September, the sample delivery, loaded and built
 def test_a_june_delivery_after_september_rebuilds_june_and_mails_nothing(conn, warehouse, tmp_path, mailbox):
-    load_and_build(conn, warehouse, SAMPLE)
     pipeline.raise_alerts()
     pipeline.deliver_mail()
     mailed = len(mailbox.messages)

@@ -26,8 +26,8 @@ from econ_monitor.alerts.outbox import Mail, deliver_pending, enqueue
 from econ_monitor.mailsink import free_port
 from econ_monitor.settings import SettingsError, load_settings
 from econ_monitor.warehouse import connect
-from tests.conftest import SAMPLE, Mailbox
-from tests.support import load_and_build, rows
+from tests.conftest import Mailbox
+from tests.support import rows
 
 INDUSTRY, COMMERCE, TECH = (
     "industry-vice-mayor@jiaozhou.example",
@@ -365,10 +365,8 @@ def test_an_unknown_tls_mode_is_refused(monkeypatch):
 # --- links in digests -------------------------------------------------------------------------------------
 
 
-def test_no_digest_is_built_without_a_usable_link_secret_and_the_next_run_sends_them(
-    conn, warehouse, mailbox, monkeypatch
-):
-    load_and_build(conn, warehouse, SAMPLE)
+@pytest.mark.sample_built
+def test_no_digest_is_built_without_a_usable_link_secret_and_the_next_run_sends_them(conn, mailbox, monkeypatch):
     monkeypatch.delenv("ECON_LINK_SECRET")  # a deployment that forgot it (ECON_WAREHOUSE_URL is set)
     with pytest.raises(SettingsError, match="ECON_LINK_SECRET is not set"):
         pipeline.raise_alerts()
