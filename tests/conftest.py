@@ -4,7 +4,8 @@ one), a real aiosmtpd server receiving the mails, and real files.
 Tests run in parallel (pytest-xdist, `-n auto --dist loadfile`; see pyproject.toml): each worker is its own
 process that imports this file, so it gets its own session directory, hence its own embedded Postgres,
 Airflow SQLite DB, outbox and dbt artifacts. A test file runs whole on one worker, so a module fixture
-(`sample_warehouse`, an end-to-end run) is built once."""
+(`sample_warehouse`, an end-to-end run) is built once. Each worker migrates and builds the sample once, into
+templates its test databases are copied from (see new_database)."""
 
 from __future__ import annotations
 
@@ -85,9 +86,7 @@ def _template(server_url: str, name: str) -> str:
     from econ_monitor.warehouse import connect
 
     if name == MIGRATED:
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        migrate(_database_url(server_url, name))
+        migrate(_copy_database(server_url, name, "template1"))  # template1: what CREATE DATABASE copies by default
     else:
         from tests.support import load_and_build
 
