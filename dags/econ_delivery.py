@@ -74,12 +74,13 @@ def econ_delivery():
         return bool(pipeline.detect_delivery(params["landing"]))
 
     # A broken file never fails this task (it is quarantined); a failure here is the infrastructure (a
-    # killed worker, the database away), and a retry is safe: an interrupted file's transaction rolled back.
+    # killed worker, the database away), and a retry is safe: an interrupted file's transaction rolled back,
+    # and the files its first try committed are still announced (the run's own audit rows name them).
     @task(retries=3)
-    def ingest(params=None) -> dict:
+    def ingest(params=None, run_id=None) -> dict:
         from econ_monitor import pipeline
 
-        return pipeline.ingest_delivery(params["landing"])
+        return pipeline.ingest_delivery(params["landing"], run_id)
 
     dbt_build = DbtTaskGroup(
         group_id="dbt_build",
