@@ -21,6 +21,8 @@ from airflow.sdk import Asset, Param, TriggerRule, dag, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import PRODUCER_WATCHER_TASK_ID, ExecutionMode, InvocationMode, LoadMode
+from cosmos.operators._watcher.base import BaseConsumerSensor
+from cosmos.operators._watcher.state import is_dbt_node_status_success
 
 from econ_monitor.assets import MONTHLY_STATISTICS_URI, WEEKLY_LEDGER_URI
 from econ_monitor.callbacks import mail_data_team_on_failure
@@ -46,6 +48,21 @@ DEFAULT_ARGS = {
     "retry_exponential_backoff": True,
     "execution_timeout": timedelta(minutes=30),
 }
+
+
+def _retry_reads_the_build(node: BaseConsumerSensor) -> None:
+    """A node task retried because its worker died only watched: when the build succeeded for its node,
+    the retry reads that outcome again. cosmos would run dbt for the node alone, and re-creating a view
+    drops every view built on it (Postgres DROP ... CASCADE), which nothing rebuilds in that run: alerts
+    and reports then read relations that no longer exist. A node the build failed is still re-run."""
+    rerun = node._handle_retry
+
+    def handle_retry(try_number, producer_task_state, context):
+        if is_dbt_node_status_success(node._get_node_status(context["ti"], context)):
+            return True
+        return rerun(try_number, producer_task_state, context)
+
+    node._handle_retry = handle_retry
 
 
 @dag(
@@ -114,6 +131,9 @@ def econ_delivery():
     first_nodes = [node for node in dbt_build.iter_tasks() if not node.upstream_task_ids and node is not producer]
     for node in first_nodes:
         node.trigger_rule = TriggerRule.ALL_DONE_MIN_ONE_SUCCESS  # after ingest succeeded and the producer ended
+    for node in dbt_build.iter_tasks():
+        if isinstance(node, BaseConsumerSensor):
+            _retry_reads_the_build(node)
 
     @task
     def quality_gate(run_id=None) -> dict:
