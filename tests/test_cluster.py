@@ -117,7 +117,8 @@ def _task_log(cluster, dag_id: str, run_id: str, task_id: str, try_number: int) 
     for line in path.read_text(errors="replace").splitlines()[-25:]:
         try:
             event = json.loads(line)
-            lines.append(f"    {event.get('level', '?'):7} {event.get('event', '')}")
+            errors = [f"{e.get('exc_type')}: {e.get('exc_value')}" for e in event.get("error_detail") or []]
+            lines.append(f"    {event.get('level', '?'):7} {' '.join([str(event.get('event', '')), *errors])}")
         except ValueError:
             lines.append(f"    {line}")
     return "\n".join(lines)
