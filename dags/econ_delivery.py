@@ -21,6 +21,8 @@ from airflow.sdk import Asset, Param, TriggerRule, dag, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import PRODUCER_WATCHER_TASK_ID, ExecutionMode, InvocationMode, LoadMode
+from cosmos.operators._watcher.base import BaseConsumerSensor
+from cosmos.operators._watcher.state import is_dbt_node_status_success
 
 from econ_monitor.assets import MONTHLY_STATISTICS_URI, WEEKLY_LEDGER_URI
 from econ_monitor.callbacks import default_args
@@ -39,6 +41,21 @@ WEEKLY_LEDGER = Asset(WEEKLY_LEDGER_URI)
 MONTHLY_STATISTICS = Asset(MONTHLY_STATISTICS_URI)
 
 DEFAULT_ARGS = default_args(retry_delay=timedelta(minutes=1), execution_timeout=timedelta(minutes=30))
+
+
+def _retry_reads_the_build(node: BaseConsumerSensor) -> None:
+    """A node task retried because its worker died only watched: when the build succeeded for its node,
+    the retry reads that outcome again. cosmos would run dbt for the node alone, and re-creating a view
+    drops every view built on it (Postgres DROP ... CASCADE), which nothing rebuilds in that run: alerts
+    and reports then read relations that no longer exist. A node the build failed is still re-run."""
+    rerun = node._handle_retry
+
+    def handle_retry(try_number, producer_task_state, context):
+        if is_dbt_node_status_success(node._get_node_status(context["ti"], context)):
+            return True
+        return rerun(try_number, producer_task_state, context)
+
+    node._handle_retry = handle_retry
 
 
 @dag(
@@ -67,12 +84,13 @@ def econ_delivery():
         return bool(pipeline.detect_delivery(params["landing"]))
 
     # A broken file never fails this task (it is quarantined); a failure here is the infrastructure (a
-    # killed worker, the database away), and a retry is safe: an interrupted file's transaction rolled back.
+    # killed worker, the database away), and a retry is safe: an interrupted file's transaction rolled back,
+    # and the files its first try committed are still announced (the run's own audit rows name them).
     @task(retries=3)
-    def ingest(params=None) -> dict:
+    def ingest(params=None, run_id=None) -> dict:
         from econ_monitor import pipeline
 
-        return pipeline.ingest_delivery(params["landing"])
+        return pipeline.ingest_delivery(params["landing"], run_id)
 
     dbt_build = DbtTaskGroup(
         group_id="dbt_build",
@@ -106,6 +124,9 @@ def econ_delivery():
     first_nodes = [node for node in dbt_build.iter_tasks() if not node.upstream_task_ids and node is not producer]
     for node in first_nodes:
         node.trigger_rule = TriggerRule.ALL_DONE_MIN_ONE_SUCCESS  # after ingest succeeded and the producer ended
+    for node in dbt_build.iter_tasks():
+        if isinstance(node, BaseConsumerSensor):
+            _retry_reads_the_build(node)
 
     @task
     def quality_gate(run_id=None) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -70,3 +71,20 @@ def test_a_load_killed_mid_file_and_run_again_loads_the_file_exactly_once(conn, 
         (expected_rows, expected_rows)
     ]
     assert rows(conn, "SELECT status, count(*) FROM raw.load_audit GROUP BY status") == [("loaded", 1)]
+
+
+def test_an_ingest_retried_after_its_loads_committed_still_announces_what_its_run_brought(warehouse, tmp_path):
+    """A worker killed after the loads committed but before the task said so: the retry finds every file
+    read already. The reports follow only report types the run brought in, so the retry must still name
+    them, or the week's dispatch and the month's bulletin are never sent. A later run names none."""
+    from econ_monitor import pipeline
+
+    landing = tmp_path / "landing"
+    shutil.copytree(SAMPLE, landing)
+    first_try = pipeline.ingest_delivery(landing, run_id="scheduled__2025-09-30")
+    retry = pipeline.ingest_delivery(landing, run_id="scheduled__2025-09-30")
+    next_run = pipeline.ingest_delivery(landing, run_id="scheduled__2025-09-30T00:10")
+
+    assert {"project_ledger", "main_indicators"} <= set(first_try["report_types"])
+    assert retry["report_types"] == first_try["report_types"]
+    assert next_run["report_types"] == []

@@ -41,16 +41,30 @@ def detect_delivery(landing: str | Path) -> list[str]:
         return pending_files(conn, landing)
 
 
-def ingest_delivery(landing: str | Path) -> dict:
+def ingest_delivery(landing: str | Path, run_id: str | None = None) -> dict:
     """Load the delivery. A file's content never fails this step: a bad file is quarantined, an entry
     that is no regular file refused, and DT0 gets one mail listing both; only infrastructure errors
-    (the database away) raise, so that the task is retried."""
+    (the database away) raise, so that the task is retried.
+
+    `report_types` (what the report DAGs follow) is what the run `run_id` brought in, read from the
+    audit rows it marked: a retry whose first try's loads committed before its worker died finds those
+    files read already, and would otherwise announce nothing, so that no report is ever sent for them."""
     settings = load_settings()
     landing = Path(landing)
     if not landing.is_dir():
         raise FileNotFoundError(f"landing directory {landing} does not exist")
     with connect() as conn:
+        if run_id:  # the column default of raw.load_audit.run_id (migration 0007)
+            conn.execute("SELECT set_config('econ_monitor.run_id', %s, false)", (run_id,))
         results = ingest_landing(conn, landing, settings.quarantine_dir)
+        # a row with a report type is a load, or bytes that made a superseded delivery current again
+        brought = {
+            report_type
+            for (report_type,) in conn.execute(
+                "SELECT DISTINCT report_type FROM raw.load_audit WHERE run_id = %s AND report_type IS NOT NULL",
+                (run_id,),
+            )
+        }
         rejected = [r for r in results if r.status in ("quarantined", "refused")]
         if rejected:
             with conn.transaction(), conn.cursor() as cur:
@@ -83,7 +97,7 @@ def ingest_delivery(landing: str | Path) -> dict:
         "waiting": sum(r.status == "waiting" for r in results),
         # what changed: new loads, and earlier deliveries made current again (which supersede others)
         "report_types": sorted(
-            {r.report_type for r in results if r.report_type and (r.status == "loaded" or r.superseded)}
+            brought | {r.report_type for r in results if r.report_type and (r.status == "loaded" or r.superseded)}
         ),
     }
 
