@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import random
 from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
 
-from econ_monitor.reference import SEEDS_DIR
+from econ_monitor.reference import seed as seed_rows
 from econ_monitor_demo.files import (
     DEPARTMENT_HEADER,
     DEPARTMENT_STYLES,
@@ -108,11 +107,6 @@ def generate(
     return written
 
 
-def _read_seed(name: str) -> list[dict[str, str]]:
-    with (SEEDS_DIR / f"{name}.csv").open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
 def _share_out(rng: random.Random, codes: list[str], values: tuple[float, ...]) -> dict[str, float]:
     """Give each code one of `values`, shuffled, cycling if there are more codes than values."""
     shuffled = list(values)
@@ -148,22 +142,20 @@ class Demo:
     def create(cls, seed: int) -> Demo:
         targets = {
             row["indicator_code"]: row
-            for row in _read_seed("targets")
+            for row in seed_rows("targets")
             if row["is_assessment_target"] == "true" and int(row["year"]) == TARGET_YEAR
         }
-        all_chains = _read_seed("industry_chains")
+        all_chains = seed_rows("industry_chains")
         chain_targets = {
             row["chain_code"]: row["output_target"]
-            for row in _read_seed("chain_targets")
+            for row in seed_rows("chain_targets")
             if int(row["year"]) == TARGET_YEAR
         }
         # Vice mayors 包挂 projects and enterprises; the mayor (who escalates to no one) does not.
-        leaders = tuple(
-            row["title"] for row in _read_seed("leaders") if row["role"] == "leader" and row["escalates_to"]
-        )
+        leaders = tuple(row["title"] for row in seed_rows("leaders") if row["role"] == "leader" and row["escalates_to"])
         signing_targets = {
             row["industry_category"]: int(row["signed_target"])
-            for row in _read_seed("project_targets")
+            for row in seed_rows("project_targets")
             if int(row["year"]) == TARGET_YEAR
         }
         projects = draw_projects(seed, all_chains, signing_targets, leaders)
@@ -174,10 +166,10 @@ class Demo:
         ]
         return cls(
             seed=seed,
-            indicators={row["indicator_code"]: row for row in _read_seed("indicators")},
+            indicators={row["indicator_code"]: row for row in seed_rows("indicators")},
             targets=targets,
             chains=chains,
-            departments={row["department_code"]: row["department_name"] for row in _read_seed("departments")},
+            departments={row["department_code"]: row["department_name"] for row in seed_rows("departments")},
             projects=projects,
             issues=[issue for year in range(FIRST_YEAR, LAST_YEAR + 1) for issue in draw_issues(seed, projects, year)],
             enterprises=draw_enterprises(seed, chains, leaders),
@@ -533,7 +525,7 @@ class Demo:
         ADJUSTMENT_PP, which makes them yellow."""
         red_growth = {code for code, offset in self.growth_offsets(year).items() if offset < -2}
         rows = []
-        for row in _read_seed("targets"):
+        for row in seed_rows("targets"):
             if int(row["year"]) != TARGET_YEAR:
                 continue
             code, assessed = row["indicator_code"], row["is_assessment_target"] == "true"
@@ -588,7 +580,7 @@ class Demo:
         signings.append([f"{year}年招商引资目标"])
         signings.merge_cells("A1:E1")
         signings.append(["年度", "产业类别", "新签约项目目标（个）", "新开工项目目标（个）", "目标来源"])
-        categories = [row for row in _read_seed("project_targets") if int(row["year"]) == TARGET_YEAR]
+        categories = [row for row in seed_rows("project_targets") if int(row["year"]) == TARGET_YEAR]
         for row in categories:
             signings.append(
                 [year, row["industry_category"], int(row["signed_target"]), int(row["started_target"]), source]
