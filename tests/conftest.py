@@ -77,27 +77,32 @@ def _copy_database(server_url: str, name: str, template: str) -> str:
     return _database_url(server_url, name)
 
 
-def _template(server_url: str, name: str) -> str:
-    """The template `name`, made on first use. Sealed afterwards (no connections allowed, the builders'
-    sessions ended): Postgres refuses to copy a database anyone is connected to."""
+def _template(server_url: str, name: str, build_as: str) -> str:
+    """The template `name`, made on first use. It is made under the name of the database about to be copied
+    from it (`build_as`) and renamed: dbt's partial parse of the build then holds for that copy. Sealed
+    afterwards (no connections allowed, the builders' sessions ended): Postgres refuses to copy a database
+    anyone is connected to."""
     if name in _templates:
         return name
     from econ_monitor.schema import migrate
     from econ_monitor.warehouse import connect
 
     if name == MIGRATED:
+        build_as = name
         migrate(_copy_database(server_url, name, "template1"))  # template1: what CREATE DATABASE copies by default
     else:
         from tests.support import load_and_build
 
-        url = _make_warehouse(_copy_database(server_url, name, _template(server_url, MIGRATED)), name)
+        url = _make_warehouse(_copy_database(server_url, build_as, _template(server_url, MIGRATED, MIGRATED)), build_as)
         with connect(url) as conn:
             load_and_build(conn, url, SAMPLE)
     with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false").format(sql.Identifier(name))
-        )
-        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+        built = sql.Identifier(build_as)
+        conn.execute(sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false").format(built))
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (build_as,))
+        if build_as != name:
+            conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(built, sql.Identifier(name)))
+        conn.execute(sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true").format(sql.Identifier(name)))
     _templates.add(name)
     return name
 
@@ -117,7 +122,7 @@ def new_database(server_url: str, name: str | None = None, template: str = MIGRA
     """A new database on the session's server, a copy of `template` (MIGRATED, or SAMPLE_BUILT), made the
     platform's warehouse; its URL. A `name` given is dropped first; without one, the name is new."""
     name = name or f"test_{os.getpid()}_{next(_database_numbers)}"
-    return _make_warehouse(_copy_database(server_url, name, _template(server_url, template)), name)
+    return _make_warehouse(_copy_database(server_url, name, _template(server_url, template, name)), name)
 
 
 @pytest.fixture
