@@ -57,11 +57,14 @@ system-deps: report-deps
 apt-system-deps:
 	$(call apt_install,poppler-utils chromium redis-server docker-compose,the tests that need them will be skipped)
 
-# Parallel (pytest-xdist): one process per core, each with its own embedded Postgres (tests/conftest.py);
-# a test file runs whole on one worker, so its module fixtures are built once. `TEST_WORKERS=0` runs serially.
-TEST_WORKERS ?= auto
+# Parallel (pytest-xdist): each worker its own embedded Postgres (tests/conftest.py); a test file runs whole
+# on one worker, so its module fixtures are built once, and files start in conftest's order (longest first;
+# --no-loadscope-reorder keeps xdist from reordering them by number of tests). One worker more than cores:
+# much of the end-to-end tests' time is waiting on Airflow's scheduler, Celery and dbt subprocesses.
+# `TEST_WORKERS=0` runs serially.
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 test: install system-deps
-	@started=$$(date +%s); $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=15; code=$$?; \
+	@started=$$(date +%s); $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=25; code=$$?; \
 	echo "make test: $$(( $$(date +%s) - started )) s"; exit $$code
 
 # Style: ruff (lint and format) for Python, SQLFluff for the dbt SQL (jinja templater: no database needed).
