@@ -37,7 +37,7 @@ mapped as (
             else conversions.factor
         end as unit_factor
     from reported
-    inner join {{ ref('int_indicator_names') }} as names on reported.indicator_name = names.lookup_name
+    inner join {{ ref('stg_reference__indicator_names') }} as names on reported.indicator_name = names.lookup_name
     inner join {{ ref('indicators') }} as catalogue on names.indicator_code = catalogue.indicator_code
     left join {{ ref('unit_conversions') }} as conversions
         on reported.unit = conversions.from_unit and catalogue.unit = conversions.to_unit

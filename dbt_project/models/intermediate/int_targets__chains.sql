@@ -10,7 +10,7 @@ delivered as (
         'delivered'::text as target_origin,
         targets.source_row
     from {{ ref('stg_fgj__chain_targets') }} as targets
-    inner join {{ ref('int_chain_names') }} as names on targets.chain_name = names.lookup_name
+    inner join {{ ref('stg_reference__chain_names') }} as names on targets.chain_name = names.lookup_name
     where targets.output_target_yi is not null
 )
 

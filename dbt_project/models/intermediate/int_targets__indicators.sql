@@ -16,7 +16,7 @@ delivered as (
         'delivered'::text as target_origin,
         targets.source_row
     from {{ ref('stg_fgj__indicator_targets') }} as targets
-    inner join {{ ref('int_indicator_names') }} as names on targets.indicator_name = names.lookup_name
+    inner join {{ ref('stg_reference__indicator_names') }} as names on targets.indicator_name = names.lookup_name
     inner join catalogue on names.indicator_code = catalogue.indicator_code
     cross join lateral (  -- noqa: ST05
         select case

@@ -11,7 +11,7 @@
 -- catalogue's names or aliases changed (catalogue_fingerprint). A change of leaders or of the model itself
 -- needs `dbt build --full-refresh --select mart_chain_gap_attribution`.
 with
-chain_names as (select * from {{ ref('int_chain_names') }}),
+chain_names as (select * from {{ ref('stg_reference__chain_names') }}),
 
 catalogue as (
     select

@@ -21,7 +21,7 @@ reported as (
         names.chain_code,
         report.*
     from {{ ref('stg_gxj__chain_report') }} as report
-    inner join {{ ref('int_chain_names') }} as names on report.chain_name = names.lookup_name
+    inner join {{ ref('stg_reference__chain_names') }} as names on report.chain_name = names.lookup_name
 ),
 
 periods as (

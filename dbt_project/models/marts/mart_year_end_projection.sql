@@ -62,7 +62,7 @@ chain_history as (
         report.period_month,
         report.ytd_output_yi as value
     from {{ ref('stg_gxj__chain_report') }} as report
-    inner join {{ ref('int_chain_names') }} as names on report.chain_name = names.lookup_name
+    inner join {{ ref('stg_reference__chain_names') }} as names on report.chain_name = names.lookup_name
 ),
 
 history as (
