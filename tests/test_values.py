@@ -159,3 +159,12 @@ def test_a_bad_cell_names_its_row_and_column(tmp_path):
     with pytest.raises(FileRejected) as rejected:
         list(parse_file(path).rows)
     assert rejected.value.row == 2 and rejected.value.column == "累计同比增长率"
+
+
+def test_seed_rows_are_read_only_so_no_caller_changes_the_next_callers_reference_data():
+    """The seeds are read once and shared (cached until the file changes): a caller writing into a row
+    would silently re-route the next run's mail."""
+    row = seed("leaders")[0]
+    with pytest.raises(TypeError):
+        row["email"] = "somebody-else@example.com"
+    assert seed("leaders")[0]["email"] == row["email"]

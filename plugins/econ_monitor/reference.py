@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 
 from econ_monitor.settings import PROJECT_DIR
 
@@ -24,13 +25,15 @@ DATA_TEAM = "DT0"
 
 
 @lru_cache(maxsize=64)
-def _read(path: Path, modified_ns: int) -> tuple[dict[str, str], ...]:
+def _read(path: Path, modified_ns: int) -> tuple[MappingProxyType, ...]:
+    # Read-only rows: every caller shares the cached ones, so one caller's edit would be the next's data.
     with path.open(encoding="utf-8", newline="") as handle:
-        return tuple(csv.DictReader(handle))
+        return tuple(MappingProxyType(row) for row in csv.DictReader(handle))
 
 
-def seed(name: str) -> tuple[dict[str, str], ...]:
-    """The rows of `seeds/<name>.csv`, in the file's order (the work plan's order where it matters)."""
+def seed(name: str) -> tuple[MappingProxyType, ...]:
+    """The rows of `seeds/<name>.csv` (read-only mappings of column to text), in the file's order (the
+    work plan's order where it matters)."""
     path = SEEDS_DIR / f"{name}.csv"
     return _read(path, path.stat().st_mtime_ns)
 
