@@ -25,7 +25,8 @@ def delivery_domains(report_type: str, departments: list[str] | None = None) -> 
 # The names a suite may check a column against (`expect_column_values_to_be_in_reference`, kwargs `column`
 # and `names`): SQL over the reference data dbt seeded, so that the gate judges names by the very reference
 # data the marts were built with. Chain and indicator names are the marts' own lookups (every spelling,
-# normalised as staging normalises the delivered names).
+# normalised as staging normalises the delivered names); industry categories are a closed list the seeds'
+# tests keep in that normalised spelling, which the marts match delivered categories against as they are.
 REFERENCE_NAMES = {
     "chain_names": "select lookup_name from staging.stg_reference__chain_names",
     "industry_categories": "select industry_category from reference.industry_chains",
