@@ -53,6 +53,22 @@ def test_missing_value_is_no_data_not_zero(sample_marts):
     assert rd == (None, "no_data")
 
 
+def test_an_indicator_warning_depends_on_the_data_it_was_measured_on(sample_marts):
+    """The gate withholds a domain when its data fail: the project counts come from the weekly ledger (so a
+    bad ledger withholds them), every other indicator from its department's report."""
+    domains = dict(
+        rows(
+            sample_marts,
+            """SELECT DISTINCT ON (w.entity_code) w.entity_code, w.domain || ' ' || i.source_department
+               FROM marts.mart_current_warnings AS w
+               JOIN marts.mart_indicator_monitoring AS i ON i.indicator_code = w.entity_code
+               WHERE w.rule_code = 'indicator_off_target'""",
+        )
+    )
+    assert domains.pop("signed_projects") == domains.pop("started_projects") == "projects fgj"
+    assert domains and all(value == f"indicators/{value.split()[1]} {value.split()[1]}" for value in domains.values())
+
+
 def test_chain_levels(sample_marts):
     found = {
         code: (level, float(ytd), float(deviation))

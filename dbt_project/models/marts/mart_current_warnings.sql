@@ -23,8 +23,7 @@ indicators as (
         relation=ref('mart_indicator_monitoring'),
         entity_code='indicator_code',
         entity_name='indicator_name',
-        domain="case when indicator_code in ('signed_projects', 'started_projects') then 'projects'
-            else 'indicators/' || source_department end",
+        domain='alert_domain',
         period_label="case when as_of_date is not null then as_of_date::text
             else year || '年' || case when period_month = 1 then '1' else '1-' || period_month end || '月' end",
         leader_code='responsible_leader',

@@ -10,7 +10,10 @@ rules as ({{ warning_rule('indicator_off_target') }}),
 
 reported as (select * from {{ ref('int_indicator_reported_values') }}),
 
--- 新签约/新开工 project counts are indicators too, measured on the latest weekly ledger of each month.
+-- 新签约/新开工 project counts are indicators too, measured on the latest weekly ledger of each month. Their
+-- warnings depend on the ledger's data (alert domain `projects`, which a failed ledger check withholds),
+-- the other indicators' on their department's report.
+{%- set ledger_counts = {'signed_projects': 'signed_count', 'started_projects': 'started_count'} %}
 ledger_months as (
     select
         *,
@@ -21,23 +24,24 @@ ledger_months as (
 ),
 
 ledger_values as (
-    select
-        'signed_projects'::text as indicator_code,
-        year,
-        period_month,
-        as_of_date,
-        signed_count::numeric as ytd_value
-    from ledger_months
-    where newest = 1
-    union all
-    select
-        'started_projects',
-        year,
-        period_month,
-        as_of_date,
-        started_count::numeric
-    from ledger_months
-    where newest = 1
+    {%- for indicator_code, count_column in ledger_counts.items() %}
+        select
+            '{{ indicator_code }}'::text as indicator_code,
+            year,
+            period_month,
+            as_of_date,
+            {{ count_column }}::numeric as ytd_value
+        from ledger_months
+        where newest = 1
+        {{ 'union all' if not loop.last }}
+    {%- endfor %}
+),
+
+ledger_indicators as (
+    {%- for indicator_code in ledger_counts %}
+        select '{{ indicator_code }}'::text as indicator_code
+        {{ 'union all' if not loop.last }}
+    {%- endfor %}
 ),
 
 periods as (
@@ -183,6 +187,10 @@ select
     end as growth_needed_rest_of_year_pct,
     responsible_leader,
     source_department,
+    case
+        when indicator_code in (select indicator_code from ledger_indicators) then 'projects'
+        else 'indicators/' || source_department
+    end as alert_domain,
     source_file,
     source_row
 from classified
