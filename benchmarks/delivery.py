@@ -104,8 +104,7 @@ def poll_function(landing: Path) -> float:
     from econ_monitor import pipeline
 
     started = time.perf_counter()
-    pipeline.prepare_warehouse()
-    assert pipeline.detect_delivery(landing) == []
+    assert pipeline.poll_landing(landing) == []
     return time.perf_counter() - started
 
 

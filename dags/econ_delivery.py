@@ -70,18 +70,16 @@ def _retry_reads_the_build(node: BaseConsumerSensor) -> None:
     tags=["econ-monitor", "delivery"],
 )
 def econ_delivery():
-    @task(retries=3)
-    def prepare_warehouse() -> None:
-        from econ_monitor import pipeline
-
-        pipeline.prepare_warehouse()
-
-    @task.short_circuit(retries=0)  # the next scheduled run is the retry
+    # The next scheduled run is the retry: a landing directory that is missing, or a warehouse that cannot
+    # be reached or migrated, fails this run at once (the data team is mailed) and is tried again 10
+    # minutes later; nothing has been read yet.
+    @task.short_circuit(retries=0)
     def new_files_waiting(params=None) -> bool:
-        """Stop the run here (everything after it skipped) when the landing area holds nothing new."""
+        """Prepare the warehouse and stop the run here (everything after it skipped) when the landing
+        area holds nothing new."""
         from econ_monitor import pipeline
 
-        return bool(pipeline.detect_delivery(params["landing"]))
+        return bool(pipeline.poll_landing(params["landing"]))
 
     # A broken file never fails this task (it is quarantined); a failure here is the infrastructure (a
     # killed worker, the database away), and a retry is safe: an interrupted file's transaction rolled back,
@@ -168,11 +166,10 @@ def econ_delivery():
                 + ", ".join(gate["withheld_domains"])
             )
 
-    prepared = prepare_warehouse()
     waiting = new_files_waiting()
     loaded = ingest()
     gate = quality_gate()
-    prepared >> waiting >> loaded >> dbt_build >> gate
+    waiting >> loaded >> dbt_build >> gate
     producer >> first_nodes
     mailed = deliver_mail(raise_alerts(gate))
     mailed >> [announce_weekly_ledger(loaded, gate), announce_monthly_statistics(loaded, gate), quality_verdict(gate)]
