@@ -3,10 +3,12 @@
 Orchestration only: each task calls one function of `econ_monitor.pipeline`, tested on its own.
 dbt runs through astronomer-cosmos, rendered from the dbt manifest so that parsing this file touches
 neither the database nor dbt. cosmos's watcher mode runs the whole project as ONE `dbt build` (the
-producer task: seeds, models, and each model's data tests right after it), and shows each seed and model,
-and each one's tests, as its own task that reads the node's outcome from the producer. A failed model
-is retried alone: its task's retry runs `dbt run --select <model>`. One task per node running its own dbt
-(cosmos's default) cost ~1.2 s of dbt start-up per node, ~50 of them: five times the build itself.
+producer task: seeds, models, and each one's data tests right after it), and shows each seed and model
+as its own task, which reads from the producer the outcome of the node and of its tests. A failed model
+is retried alone: its task's retry runs `dbt build --select <model>`, the model and its tests. One task
+per node running its own dbt (cosmos's default) cost ~1.2 s of dbt start-up per node, ~50 of them: five
+times the build itself; a second task per node for its tests cost ~0.15 s each in-process and a process
+of its own each on a scheduler.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ import pendulum
 from airflow.sdk import Asset, Param, TriggerRule, dag, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import PRODUCER_WATCHER_TASK_ID, ExecutionMode, InvocationMode, LoadMode
+from cosmos.constants import PRODUCER_WATCHER_TASK_ID, ExecutionMode, InvocationMode, LoadMode, TestBehavior
+from cosmos.operators._watcher.aggregation import get_tests_status_xcom_key
 from cosmos.operators._watcher.base import BaseConsumerSensor
-from cosmos.operators._watcher.state import is_dbt_node_status_success
+from cosmos.operators._watcher.state import get_xcom_val, is_dbt_node_status_success
 
 from econ_monitor.assets import MONTHLY_STATISTICS_URI, WEEKLY_LEDGER_URI
 from econ_monitor.callbacks import default_args
@@ -43,19 +46,36 @@ MONTHLY_STATISTICS = Asset(MONTHLY_STATISTICS_URI)
 DEFAULT_ARGS = default_args(retry_delay=timedelta(minutes=1), execution_timeout=timedelta(minutes=30))
 
 
-def _retry_reads_the_build(node: BaseConsumerSensor) -> None:
-    """A node task retried because its worker died only watched: when the build succeeded for its node,
-    the retry reads that outcome again. cosmos would run dbt for the node alone, and re-creating a view
-    drops every view built on it (Postgres DROP ... CASCADE), which nothing rebuilds in that run: alerts
-    and reports then read relations that no longer exist. A node the build failed is still re-run."""
-    rerun = node._handle_retry
+def _node_and_its_tests(node: BaseConsumerSensor, tests_per_node: dict[str, list[str]]) -> None:
+    """The task of a seed or model succeeds when the build built it AND its data tests passed, which the
+    build ran right after it (before anything built on it). Its retry runs `dbt build --select <node>`:
+    the node and its tests again, never the unit tests (CI runs those).
+
+    A retry because the task's worker died while it only watched reads the build's outcome again when
+    that was a success. cosmos would run dbt for the node again, and re-creating a view drops every view
+    built on it (Postgres DROP ... CASCADE), which nothing rebuilds in that run: alerts and reports then
+    read relations that no longer exist."""
+    node_status, rerun = node._get_node_status, node._handle_retry
+
+    def status_with_tests(ti, context):
+        status = node_status(ti, context)
+        if not is_dbt_node_status_success(status) or node.model_unique_id not in tests_per_node:
+            return status
+        tests = get_xcom_val(ti, node.producer_task_id, get_tests_status_xcom_key(node.model_unique_id))
+        if tests is not None and not is_dbt_node_status_success(tests):
+            node.log.error(
+                "the data tests of %s failed (their results are in the producer's log)", node.model_unique_id
+            )
+        return tests
 
     def handle_retry(try_number, producer_task_state, context):
-        if is_dbt_node_status_success(node._get_node_status(context["ti"], context)):
+        if is_dbt_node_status_success(status_with_tests(context["ti"], context)):
             return True
         return rerun(try_number, producer_task_state, context)
 
-    node._handle_retry = handle_retry
+    node._get_node_status, node._handle_retry = status_with_tests, handle_retry
+    node.base_cmd = ["build"]
+    node.dbt_cmd_flags = ["--exclude-resource-type", "unit_test"]
 
 
 @dag(
@@ -70,18 +90,16 @@ def _retry_reads_the_build(node: BaseConsumerSensor) -> None:
     tags=["econ-monitor", "delivery"],
 )
 def econ_delivery():
-    @task(retries=3)
-    def prepare_warehouse() -> None:
-        from econ_monitor import pipeline
-
-        pipeline.prepare_warehouse()
-
-    @task.short_circuit(retries=0)  # the next scheduled run is the retry
+    # The next scheduled run is the retry: a landing directory that is missing, or a warehouse that cannot
+    # be reached or migrated, fails this run at once (the data team is mailed) and is tried again 10
+    # minutes later; nothing has been read yet.
+    @task.short_circuit(retries=0)
     def new_files_waiting(params=None) -> bool:
-        """Stop the run here (everything after it skipped) when the landing area holds nothing new."""
+        """Prepare the warehouse and stop the run here (everything after it skipped) when the landing
+        area holds nothing new."""
         from econ_monitor import pipeline
 
-        return bool(pipeline.detect_delivery(params["landing"]))
+        return bool(pipeline.poll_landing(params["landing"]))
 
     # A broken file never fails this task (it is quarantined); a failure here is the infrastructure (a
     # killed worker, the database away), and a retry is safe: an interrupted file's transaction rolled back,
@@ -109,9 +127,13 @@ def econ_delivery():
         ),
         # The embedded warehouse listens on a unix socket: its URI has no host, which Airflow's asset
         # URIs reject, so cosmos must not emit assets for models. Unit tests check the project's logic,
-        # not the data: they run in CI, not on every delivery (as `econ-monitor build`).
+        # not the data: they run in CI, not on every delivery (as `econ-monitor build`). No test tasks:
+        # each node's task covers its tests (`_node_and_its_tests`).
         render_config=RenderConfig(
-            load_method=LoadMode.DBT_MANIFEST, emit_datasets=False, exclude=["resource_type:unit_test"]
+            load_method=LoadMode.DBT_MANIFEST,
+            emit_datasets=False,
+            exclude=["resource_type:unit_test"],
+            test_behavior=TestBehavior.NONE,
         ),
         default_args={"retries": 1},
     )
@@ -121,12 +143,15 @@ def econ_delivery():
     # first would wait forever, and on a scheduler each would hold a worker slot while waiting.
     producer = dbt_build.children[f"{dbt_build.group_id}.{PRODUCER_WATCHER_TASK_ID}"]
     producer.retries = 0  # cosmos skips a producer's retry; the failed model's task retries that model
+    # Without test tasks cosmos also leaves the tests out of the build (`--resource-type` flags): the build
+    # runs them, each right after its node.
+    producer.dbt_cmd_flags = []
     first_nodes = [node for node in dbt_build.iter_tasks() if not node.upstream_task_ids and node is not producer]
     for node in first_nodes:
         node.trigger_rule = TriggerRule.ALL_DONE_MIN_ONE_SUCCESS  # after ingest succeeded and the producer ended
     for node in dbt_build.iter_tasks():
         if isinstance(node, BaseConsumerSensor):
-            _retry_reads_the_build(node)
+            _node_and_its_tests(node, producer.tests_per_model)
 
     @task
     def quality_gate(run_id=None) -> dict:
@@ -168,11 +193,10 @@ def econ_delivery():
                 + ", ".join(gate["withheld_domains"])
             )
 
-    prepared = prepare_warehouse()
     waiting = new_files_waiting()
     loaded = ingest()
     gate = quality_gate()
-    prepared >> waiting >> loaded >> dbt_build >> gate
+    waiting >> loaded >> dbt_build >> gate
     producer >> first_nodes
     mailed = deliver_mail(raise_alerts(gate))
     mailed >> [announce_weekly_ledger(loaded, gate), announce_monthly_statistics(loaded, gate), quality_verdict(gate)]

@@ -85,11 +85,13 @@ def test_delivery_dag_shape(parsed):
     dag = parsed["dags"]["econ_delivery"]
     assert dag["owners"] == ["data-team"]
     assert "econ-monitor" in dag["tags"]
+    # the poll is one task: it prepares the warehouse and stops the run when nothing is new
+    assert dag["upstream"]["new_files_waiting"] == []
     assert dag["retries"]["new_files_waiting"] == 0  # the next scheduled run is the retry
     assert dag["retries"]["ingest"] >= 1  # a broken file is quarantined, not failed: failures are infrastructure
     assert dag["retries"]["deliver_mail"] >= 1  # an SMTP outage is worth retrying
     assert all(dag["timeouts"].values())
-    # cosmos shows one task per seed and model, and one for each one's tests
+    # cosmos shows one task per seed and model
     assert dag["tasks"] > 30
 
 
@@ -101,11 +103,13 @@ def test_dbt_builds_once_and_each_model_keeps_its_task(parsed):
     assert [task for task, kind in kinds.items() if kind == "DbtProducerWatcherOperator"] == [producer]
     assert upstream[producer] == ["ingest"]
     assert dag["retries"][producer] == 0  # a failed model is retried by its own task, not a second build
-    # ... and a task per model with its tests right after it, each retrying that model alone
-    assert kinds["dbt_build.mart_indicator_monitoring.run"] == "DbtRunWatcherOperator"
-    assert kinds["dbt_build.warning_rules.seed"] == "DbtSeedWatcherOperator"
-    assert upstream["dbt_build.mart_indicator_monitoring.test"] == ["dbt_build.mart_indicator_monitoring.run"]
-    assert dag["retries"]["dbt_build.mart_indicator_monitoring.run"] >= 1
+    # ... and a task per seed and model, which also covers its tests, retrying that node alone; no task
+    # of its own for a node's tests
+    assert kinds["dbt_build.mart_indicator_monitoring_run"] == "DbtRunWatcherOperator"
+    assert kinds["dbt_build.warning_rules_seed"] == "DbtSeedWatcherOperator"
+    assert "DbtTestWatcherOperator" not in kinds.values()
+    assert "dbt_build.int_indicator_reported_values_run" in upstream["dbt_build.mart_indicator_monitoring_run"]
+    assert dag["retries"]["dbt_build.mart_indicator_monitoring_run"] >= 1
 
     def ancestors(task_id: str) -> set[str]:
         found = set(upstream[task_id])
@@ -117,7 +121,7 @@ def test_dbt_builds_once_and_each_model_keeps_its_task(parsed):
     node_tasks = [task for task, kind in kinds.items() if kind.endswith("WatcherOperator") and task != producer]
     assert len(node_tasks) > 30
     assert all(producer in ancestors(task) for task in node_tasks)
-    assert {"dbt_build.dbt_producer_watcher_done", "dbt_build.mart_current_warnings.test"} <= set(
+    assert {"dbt_build.dbt_producer_watcher_done", "dbt_build.mart_current_warnings_run"} <= set(
         upstream["quality_gate"]
     )
 

@@ -28,6 +28,9 @@ def configure(settings: Settings) -> None:
     os.environ.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home / 'airflow.db'}")
     os.environ.setdefault("AIRFLOW__COSMOS__CACHE_DIR", str(settings.local_dir / "cosmos"))
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
+    # As deploy/airflow.env says why: the dbt producer is never retried, its node statuses need no
+    # copy in a Variable after each one.
+    os.environ.setdefault("AIRFLOW__COSMOS__ENABLE_WATCHER_RELIABLE_RETRY", "False")
 
 
 def migrate_metadata_db() -> None:
