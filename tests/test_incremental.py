@@ -140,3 +140,8 @@ def test_current_warnings_follow_a_corrected_month(conn, warehouse, tmp_path):
         "SELECT period_end::text FROM marts.mart_current_warnings WHERE alert_key = %s",
         (f"enterprise_decline:{first}",),
     ) == [("2025-08-31",)]
+
+
+def test_the_embedded_server_is_configured_for_a_million_row_month(conn):
+    # Sorting and hashing a month of the enterprise marts stays in memory (warehouse.EMBEDDED_SETTINGS).
+    assert rows(conn, "SELECT current_setting('work_mem'), current_setting('max_wal_size')") == [("256MB", "4GB")]
