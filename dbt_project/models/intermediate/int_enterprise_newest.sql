@@ -19,7 +19,8 @@
 {%- endset %}
 
 with
-mart as (select * from {{ ref('mart_enterprise_monitoring') }}),
+-- not materialized: a full build reads it twice, and Postgres would otherwise copy all of it first
+mart as not materialized (select * from {{ ref('mart_enterprise_monitoring') }}),
 
 {% if is_incremental() %}
     written as (
