@@ -12,9 +12,15 @@ from tests.support import load, rows
 SEPTEMBER = SAMPLE / "tjj" / "重点企业产值月报_202509.csv"
 
 
-def _enterprise_report(landing, name: str, growth_shift: float = 0.0):
+def _enterprise_report(
+    landing, name: str, growth_shift: float = 0.0, drop_first: bool = False, duplicate_first: bool = False
+):
     with SEPTEMBER.open(encoding="gb18030", newline="") as handle:
         header, *records = list(csv.reader(handle))
+    if drop_first:
+        records = records[1:]
+    if duplicate_first:
+        records = [records[0], *records]
     target = landing / "tjj" / name
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("w", encoding="gb18030", newline="") as handle:
@@ -70,3 +76,72 @@ def test_a_new_month_leaves_past_months_untouched(conn, warehouse, tmp_path):
     conn.execute("UPDATE reference.warning_rules SET red_threshold = -1000 WHERE rule_code = 'enterprise_decline'")
     run_dbt(["run", "--select", "mart_enterprise_monitoring"])
     assert rows(conn, "SELECT count(*) FROM marts.mart_enterprise_monitoring WHERE warning_level = 'red'") == [(0,)]
+
+
+def _results(results, model: str) -> dict[str, tuple[str, int]]:
+    """The data tests of a model in dbt's results: name → (status, failures)."""
+    return {
+        r.node.name: (str(r.status), r.failures)
+        for r in results.results
+        if r.node.resource_type == "test" and r.node.attached_node == f"model.econ_monitor.{model}"
+    }
+
+
+def test_data_tests_check_what_the_newest_build_wrote(conn, warehouse, tmp_path):
+    # The enterprise marts' data tests read the rows of the newest build (`__newest_build__`), not every
+    # month: a duplicate credit code delivered in October is reported by the build that writes October and
+    # by `dbt test` after it, and no longer once a later build has written other months.
+    load(conn, SAMPLE)
+    build(warehouse)
+    october = tmp_path / "october"
+    _enterprise_report(october, "重点企业产值月报_202510.csv", duplicate_first=True)
+    load(conn, october)
+    unique = "unique_combination_mart_enterprise_monitoring_credit_code__year__period_month"
+    assert _results(build(warehouse), "mart_enterprise_monitoring")[unique] == ("warn", 1)
+    assert _results(run_dbt(["test", "--select", "mart_enterprise_monitoring"]), "mart_enterprise_monitoring")[
+        unique
+    ] == ("warn", 1)
+
+    november = tmp_path / "november"
+    _enterprise_report(november, "重点企业产值月报_202511.csv", growth_shift=-1)
+    load(conn, november)
+    tests = _results(build(warehouse), "mart_enterprise_monitoring")
+    assert tests[unique] == ("pass", 0) and set(tests.values()) == {("pass", 0)}, tests
+
+
+def test_current_warnings_follow_a_corrected_month(conn, warehouse, tmp_path):
+    # mart_current_warnings reads each enterprise's newest row with data from int_enterprise_newest,
+    # which a build updates from the months it rewrote: an enterprise a corrected September no longer
+    # lists falls back to its August figure.
+    august = tmp_path / "august"
+    _enterprise_report(august, "重点企业产值月报_202508.csv", growth_shift=1)
+    load(conn, august)
+    load(conn, SAMPLE)
+    build(warehouse)
+    ((first,),) = rows(conn, "SELECT credit_code FROM marts.mart_enterprise_monitoring ORDER BY source_row LIMIT 1")
+
+    def period_ends() -> dict[str, int]:
+        return dict(
+            rows(
+                conn,
+                """SELECT period_end::text, count(*) FROM marts.mart_current_warnings
+                   WHERE rule_code = 'enterprise_decline' GROUP BY 1""",
+            )
+        )
+
+    assert period_ends() == {"2025-09-30": 1000}
+    corrected = tmp_path / "corrected"
+    _enterprise_report(corrected, "重点企业产值月报_202509_更正.csv", drop_first=True)
+    load(conn, corrected)
+    build(warehouse)
+    assert period_ends() == {"2025-09-30": 999, "2025-08-31": 1}
+    assert rows(
+        conn,
+        "SELECT period_end::text FROM marts.mart_current_warnings WHERE alert_key = %s",
+        (f"enterprise_decline:{first}",),
+    ) == [("2025-08-31",)]
+
+
+def test_the_embedded_server_is_configured_for_a_million_row_month(conn):
+    # Sorting and hashing a month of the enterprise marts stays in memory (warehouse.EMBEDDED_SETTINGS).
+    assert rows(conn, "SELECT current_setting('work_mem'), current_setting('max_wal_size')") == [("256MB", "4GB")]

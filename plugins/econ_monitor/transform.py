@@ -32,10 +32,11 @@ def run_dbt(args: list[str], url: str | None = None) -> object:
     return result.result
 
 
-def build(url: str) -> None:
+def build(url: str) -> object:
     """Seeds, models and data tests. Unit tests check the project's logic, not the data: like dbt
-    recommends, they run in development and CI (tests/test_dbt_project.py), not on every delivery."""
-    run_dbt(["build", "--exclude-resource-type", "unit_test"], url)
+    recommends, they run in development and CI (tests/test_dbt_project.py), not on every delivery.
+    Returns dbt's results (each node's execution_time, which benchmarks/incremental.py prints)."""
+    return run_dbt(["build", "--exclude-resource-type", "unit_test"], url)
 
 
 def parse_manifest() -> None:

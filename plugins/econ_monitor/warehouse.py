@@ -24,6 +24,13 @@ log = logging.getLogger(__name__)
 
 EMBEDDED_DATABASE = "econ"
 
+# The embedded server's settings where Postgres's defaults are made for a shared server with little memory:
+# a new month of a province's 重点企业产值月报 (a million rows) is sorted and hashed by the enterprise marts
+# and their tests, which spill to disk under the default 4MB of work_mem; their indexes are built with
+# maintenance_work_mem; and writing a month checkpoints every few seconds under the default 1GB max_wal_size
+# (benchmarks/incremental.py). A warehouse of one's own (ECON_WAREHOUSE_URL) keeps its settings.
+EMBEDDED_SETTINGS = {"work_mem": "256MB", "maintenance_work_mem": "512MB", "max_wal_size": "4GB"}
+
 
 def warehouse_url(settings: Settings | None = None) -> str:
     """The libpq URL of the warehouse, starting the embedded server when none is configured."""
@@ -47,7 +54,26 @@ def _start_embedded(settings: Settings) -> str:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (EMBEDDED_DATABASE,)).fetchone()
         if not exists:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(EMBEDDED_DATABASE)))
+        _configure_embedded(conn)
     return server.get_uri(EMBEDDED_DATABASE)
+
+
+def _configure_embedded(conn: psycopg.Connection) -> None:
+    """EMBEDDED_SETTINGS, written once (ALTER SYSTEM, postgresql.auto.conf) and reloaded, no restart needed."""
+    differ = [
+        name
+        for name, value in EMBEDDED_SETTINGS.items()
+        if conn.execute(
+            "SELECT pg_size_bytes(setting || unit) <> pg_size_bytes(%s) FROM pg_settings WHERE name = %s",
+            (value, name),
+        ).fetchone()[0]
+    ]
+    for name in differ:
+        conn.execute(
+            sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(EMBEDDED_SETTINGS[name]))
+        )
+    if differ:
+        conn.execute("SELECT pg_reload_conf()")
 
 
 def stop_embedded(settings: Settings | None = None) -> bool:

@@ -15,8 +15,9 @@ chain_names as (select * from {{ ref('stg_reference__chain_names') }}),
 
 catalogue as (
     select
-        md5(
-            string_agg(chain_code || '=' || lookup_name, '|' order by lookup_name, chain_code)
+        -- never NULL, even for an empty catalogue: min() and max() over the mart's rows ignore NULLs
+        coalesce(
+            md5(string_agg(chain_code || '=' || lookup_name, '|' order by lookup_name, chain_code)), md5('')
         ) as catalogue_fingerprint
     from chain_names
 ),
@@ -118,7 +119,8 @@ select
     totals.source_file,
     totals.source_row,
     totals.load_id,
-    catalogue.catalogue_fingerprint
+    catalogue.catalogue_fingerprint,
+    {{ built_at() }} as built_at
 from totals
 cross join catalogue
 left join chains on totals.chain_code = chains.chain_code

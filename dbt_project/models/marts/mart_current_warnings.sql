@@ -123,11 +123,13 @@ issues as (
     ) }}
 ),
 
+-- An enterprise's newest row with data is kept by int_enterprise_newest, incrementally: ranking every month
+-- of mart_enterprise_monitoring here would read its whole history on each build.
 enterprises as (
     {{ current_warning(
         rule_code='enterprise_decline',
         entity_type='enterprise',
-        relation=ref('mart_enterprise_monitoring'),
+        relation=ref('int_enterprise_newest'),
         entity_code='credit_code',
         entity_name='enterprise_name',
         domain="'enterprises'",

@@ -29,7 +29,8 @@ select
     reports.source_file,
     reports.source_row,
     reports.load_id,
-    rules.rule_fingerprint
+    rules.rule_fingerprint,
+    {{ built_at() }} as built_at
 from reports
 cross join rules
 left join leaders on reports.leader_title = leaders.leader_title
