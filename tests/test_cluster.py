@@ -5,7 +5,7 @@ reports on its own. One worker is killed (SIGKILL to its process group, as a con
 a dbt task: the task is retried on the other worker, and nothing is loaded or mailed twice.
 
 Only timing knobs are changed from deploy/airflow.env (poll every minute, a dead worker noticed after
-20 s instead of 2 min) so that the test takes minutes, not hours."""
+20 s instead of 2 min, a task it left queued requeued after 3 min instead of 10) so that the test takes minutes, not hours."""
 
 from __future__ import annotations
 
@@ -76,6 +76,10 @@ def cluster(server_url, tmp_path_factory, mailbox_module):
         # default; each parse of the cosmos DAG is a new process, ~14 s of CPU over the test).
         "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "3600",
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+        # A task the killed worker had taken from the broker but not started stays queued (its message is
+        # not redelivered) until the scheduler requeues it: after 3 min here, 10 min by default.
+        "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "180",
+        "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT_CHECK_INTERVAL": "30",
     }
     started = time.monotonic()
     subprocess.run([str(CLUSTER), "up"], env=env, check=True, timeout=600)
