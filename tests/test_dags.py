@@ -31,6 +31,7 @@ for dag_id, dag in bag.dags.items():
         "tags": sorted(dag.tags),
         "schedule": str(dag.schedule),
         "retries": {task.task_id: task.retries for task in dag.tasks},
+        "backoff": {task.task_id: task.retry_exponential_backoff for task in dag.tasks},
         "timeouts": {task.task_id: bool(task.execution_timeout) for task in dag.tasks},
         "tasks": len(dag.tasks),
         "kinds": {task.task_id: type(task).__name__ for task in dag.tasks},
@@ -124,6 +125,15 @@ def test_dbt_builds_once_and_each_model_keeps_its_task(parsed):
     assert {"dbt_build.dbt_producer_watcher_done", "dbt_build.mart_current_warnings_run"} <= set(
         upstream["quality_gate"]
     )
+
+
+def test_retries_back_off(parsed):
+    """Each retry waits longer than the last (a database or mail server that is away for a while is not
+    hammered). Airflow 3.3 reads `retry_exponential_backoff` as the multiplier: `True` is 1, a constant delay."""
+    for dag_id, dag in parsed["dags"].items():
+        retried = [task for task, retries in dag["retries"].items() if retries]
+        assert retried, dag_id
+        assert all(dag["backoff"][task] >= 2 for task in retried), (dag_id, dag["backoff"])
 
 
 def test_dag_parse_time_is_reported(parsed, capsys):

@@ -14,7 +14,9 @@ def default_args(retry_delay: timedelta, execution_timeout: timedelta) -> dict:
         "on_failure_callback": mail_data_team_on_failure,
         "retries": 2,
         "retry_delay": retry_delay,
-        "retry_exponential_backoff": True,
+        # The multiplier (Airflow 3.3): each retry waits up to twice as long as the one before. `True`
+        # would be 1, a constant delay.
+        "retry_exponential_backoff": 2.0,
         "execution_timeout": execution_timeout,
     }
 
