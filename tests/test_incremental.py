@@ -41,12 +41,17 @@ def _row_versions(conn, month: int) -> set:
     }
 
 
-def test_a_new_month_leaves_past_months_untouched(conn, warehouse, tmp_path):
+def _august_then_the_sample_built(conn, warehouse, tmp_path) -> None:
+    """August (growth one point above September's) and the sample's September, loaded and built."""
     august = tmp_path / "august"
     _enterprise_report(august, "重点企业产值月报_202508.csv", growth_shift=1)
     load(conn, august)
     load(conn, SAMPLE)
     build(warehouse)
+
+
+def test_a_new_month_leaves_past_months_untouched(conn, warehouse, tmp_path):
+    _august_then_the_sample_built(conn, warehouse, tmp_path)
     august_versions = _row_versions(conn, 8)
 
     october = tmp_path / "october"
@@ -115,11 +120,7 @@ def test_current_warnings_follow_a_corrected_month(conn, warehouse, tmp_path):
     # mart_current_warnings reads each enterprise's newest row with data from int_enterprise_newest,
     # which a build updates from the months it rewrote: an enterprise a corrected September no longer
     # lists falls back to its August figure.
-    august = tmp_path / "august"
-    _enterprise_report(august, "重点企业产值月报_202508.csv", growth_shift=1)
-    load(conn, august)
-    load(conn, SAMPLE)
-    build(warehouse)
+    _august_then_the_sample_built(conn, warehouse, tmp_path)
     ((first,),) = rows(conn, "SELECT credit_code FROM marts.mart_enterprise_monitoring ORDER BY source_row LIMIT 1")
 
     def period_ends() -> dict[str, int]:
