@@ -61,7 +61,7 @@ based as (
     left join chain_names on reports.chain_name = chain_names.lookup_name
 ),
 
-changed as (
+with_base as (
     select
         based.*,
         round(case when based.base_note is null then based.ytd_output_wan / (1 + based.ytd_growth_pct / 100) end, 4)
@@ -69,20 +69,36 @@ changed as (
     from based
 ),
 
+changed as (
+    select
+        with_base.*,
+        with_base.ytd_output_wan - with_base.prior_ytd_output_wan as change_wan
+    from with_base
+),
+
 -- Chain totals are sums of the rounded figures shown, so the enterprises listed add up to their total.
+-- 拖累排名: the declining enterprises of a catalogue chain, largest fall first (1 = drags most).
+-- Both windows partition by chain_key first (a catalogue chain's chain_code; only those are ranked), so that
+-- one sort of the month's rows serves both: with the rank partitioned by chain_code, a new month of a million
+-- rows was sorted twice (once on disk), 12-14 s for this query instead of 10-11 s (24 months × 1,000,000).
 totals as (
     select
         changed.*,
-        changed.ytd_output_wan - changed.prior_ytd_output_wan as change_wan,
-        sum(changed.ytd_output_wan - changed.prior_ytd_output_wan) over chain_month as chain_change_wan,
+        sum(changed.change_wan) over chain_month as chain_change_wan,
         sum(changed.ytd_output_wan) filter (where changed.base_note is null)
             over chain_month
             as chain_ytd_output_with_base_wan,
         sum(changed.prior_ytd_output_wan) over chain_month as chain_prior_ytd_output_wan,
         count(*) over chain_month as key_enterprises,
-        count(*) filter (where changed.base_note is not null) over chain_month as key_enterprises_without_base
+        count(*) filter (where changed.base_note is not null) over chain_month as key_enterprises_without_base,
+        case when changed.chain_code is not null and changed.change_wan < 0 then
+                row_number() over (
+                    partition by changed.chain_key, changed.year, changed.period_month, changed.change_wan < 0
+                    order by changed.change_wan, changed.credit_code
+                )
+        end as drag_rank
     from changed
-    window chain_month as (partition by chain_key, year, period_month)
+    window chain_month as (partition by changed.chain_key, changed.year, changed.period_month)
 )
 
 select
@@ -107,13 +123,7 @@ select
     round(totals.change_wan / nullif(totals.chain_change_wan, 0) * 100, 4) as share_of_chain_change_pct,
     totals.key_enterprises,
     totals.key_enterprises_without_base,
-    -- 拖累排名: the declining enterprises of a catalogue chain, largest fall first (1 = drags most).
-    case when totals.chain_code is not null and totals.change_wan < 0 then
-            row_number() over (
-                partition by totals.chain_code, totals.year, totals.period_month, totals.change_wan < 0
-                order by totals.change_wan, totals.credit_code
-            )
-    end as drag_rank,
+    totals.drag_rank,
     coalesce(leaders.leader_code, 'D00') as leader_code,
     totals.leader_title,
     totals.source_file,
